@@ -14,7 +14,7 @@ builder.AddApiDocs();
 builder.AddServiceHealth();
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
 builder.Services.AddProblemDetails();
-builder.Services.AddSingleton<IDatasets, UnavailableDatasets>();
+builder.Services.AddSingleton<IDatasets, CatalogDatasets>();
 builder.Services.AddScoped<RunSubmission>();
 builder.Services.AddSingleton<ModelCache>();
 builder.Services.AddSingleton<PredictionService>();

@@ -6,7 +6,7 @@ public static class ApiExamples
     public const string SubmitRun = """
         {
           "name": "digits-mlp",
-          "dataset": {"name": "digits", "rescale": 0.0625},
+          "dataset": {"name": "digits", "preprocessing": {"rescale": 0.0625}},
           "model": {"input_shape": [64],
                     "layers": [{"type": "Dense", "units": 64, "activation": "relu"},
                                {"type": "Dense", "units": 10, "activation": "softmax"}]},

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
@@ -9,7 +10,7 @@ using TrainingService.Training.Engine;
 namespace TrainingService.Api.Models;
 
 /// <summary>A trained model restored for serving, with what its inputs need to be prepared.</summary>
-public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, ModelSession session, string preprocessingJson) : IDisposable
+public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, ModelSession session, IPredictionCodec codec) : IDisposable
 {
     private readonly Lock _gate = new();
     private int _users;
@@ -20,7 +21,7 @@ public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, Mod
     public string? Name { get; } = name;
     public TrainingPlan Plan { get; } = plan;
     public ModelSession Session { get; } = session;
-    public string PreprocessingJson { get; } = preprocessingJson;
+    public IPredictionCodec Codec { get; } = codec;
 
     internal bool TryEnter()
     {
@@ -64,7 +65,7 @@ public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, Mod
 /// Restored models, bounded and least-recently-used first out. Concurrent first requests for one run restore it
 /// once. An evicted model is disposed only when the last request using it has finished.
 /// </summary>
-public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, IOptions<PredictionOptions> options, IOptions<TrainingOptions> training) : IDisposable
+public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options, IOptions<TrainingOptions> training) : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly LinkedList<(Guid Id, Lazy<Task<LoadedModel>> Model)> _order = new();
@@ -163,8 +164,10 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, IO
         JsonElement? compile = root.TryGetProperty("compile", out var c) ? c : null;
         JsonElement? fit = root.TryGetProperty("fit", out var f) ? f : null;
         var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, training.Value.Limits);
+        var codec = datasets.CreateCodec(run.PreprocessingJson
+            ?? throw new InvalidOperationException($"Run {runId} has no stored preprocessing."));
         var session = ModelSession.Restore(plan, weights);
-        return new LoadedModel(runId, run.Name, plan, session, run.PreprocessingJson ?? "{}");
+        return new LoadedModel(runId, run.Name, plan, session, codec);
     }
 
     public void Dispose()

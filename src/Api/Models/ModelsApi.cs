@@ -84,6 +84,23 @@ public static class ModelsApi
     private static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictAsync(
         Guid runId, string? name, HttpRequest request, PredictionService predictions, PredictionOptions options, CancellationToken ct)
     {
+        if (request.HasFormContentType)
+        {
+            // Image models also take files: every file part is one instance, in order.
+            var form = await request.ReadFormAsync(ct);
+            if (form.Files.Count == 0) return Problems.Invalid("file", "Attach one or more image files.");
+            if (form.Files.Count > options.MaxInstances)
+                return Problems.Invalid("file", $"At most {options.MaxInstances} files per request; got {form.Files.Count}.");
+            var images = new List<byte[]>();
+            foreach (var f in form.Files)
+            {
+                using var buffer = new MemoryStream();
+                await f.CopyToAsync(buffer, ct);
+                images.Add(buffer.ToArray());
+            }
+            return await Guarded(() => predictions.PredictImagesAsync(runId, images, ct), runId, name);
+        }
+
         JsonElement instances;
         try
         {
@@ -100,10 +117,15 @@ public static class ModelsApi
             return Problems.Invalid("instances", "Expected a non-empty array of raw examples.");
         if (instances.GetArrayLength() > options.MaxInstances)
             return Problems.Invalid("instances", $"At most {options.MaxInstances} instances per request; got {instances.GetArrayLength()}.");
+        return await Guarded(() => predictions.PredictAsync(runId, instances, ct), runId, name);
+    }
 
+    private static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> Guarded(
+        Func<Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>>> predict, Guid runId, string? name)
+    {
         try
         {
-            var result = await predictions.PredictAsync(runId, instances, ct);
+            var result = await predict();
             return TypedResults.Ok(new PredictResponse(runId, name, result));
         }
         catch (SpecException e)
