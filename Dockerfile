@@ -15,9 +15,9 @@ COPY src/ src/
 RUN dotnet publish src/Api/Api.csproj -c Release -r linux-x64 --self-contained false --no-restore -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
-# curl for the health check; libgomp1 for libtorch's OpenMP threads.
+# curl for the health check (libtorch brings its own OpenMP runtime).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl libgomp1 \
+ && apt-get install -y --no-install-recommends curl \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data \
  && chown "$APP_UID" /data
