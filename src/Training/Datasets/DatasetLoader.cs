@@ -28,7 +28,8 @@ public sealed class DatasetLoader(DatasetOptions options, HttpClient? http = nul
 
     private async Task DownloadAsync(DatasetDefinition d, CancellationToken cancellationToken)
     {
-        if (!options.AllowDownload || options.Root is null || d.Downloads.Count == 0 || d.Folder is null)
+        var sources = options.Mirrors.TryGetValue(d.Name, out var mirror) ? mirror : d.Downloads;
+        if (!options.AllowDownload || options.Root is null || sources.Count == 0 || d.Folder is null)
         {
             var why = !options.AllowDownload ? "downloads are not allowed (Datasets:AllowDownload)"
                 : options.Root is null ? "Datasets:Root is not set" : "it has no download source";
@@ -37,7 +38,7 @@ public sealed class DatasetLoader(DatasetOptions options, HttpClient? http = nul
         var folder = Path.Combine(options.Root, d.Folder);
         using var ownClient = http is null ? new HttpClient { Timeout = options.DownloadTimeout } : null;
         var downloader = new FileDownloader(http ?? ownClient!, options.MaxDownloadBytes);
-        foreach (var f in d.Downloads)
+        foreach (var f in sources)
         {
             var target = Path.Combine(folder, f.FileName);
             if (File.Exists(target)) continue;

@@ -22,6 +22,10 @@ public sealed record DatasetOptions
     /// <summary>Largest single download accepted.</summary>
     public long MaxDownloadBytes { get; init; } = 512L * 1024 * 1024;
 
+    /// <summary>Per dataset, files to download instead of the catalog's canonical sources (an internal mirror).
+    /// Each file still needs its hash.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<RemoteFile>> Mirrors { get; init; } = new Dictionary<string, IReadOnlyList<RemoteFile>>();
+
     public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
     public string? ResolvedUploadFolder => UploadFolder ?? (Root is null ? null : Path.Combine(Root, "uploads"));

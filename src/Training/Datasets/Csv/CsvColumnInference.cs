@@ -26,6 +26,28 @@ public static class CsvColumnInference
         return result;
     }
 
+    /// <summary>Refuses a column that is numeric but for a few cells (over 90% of its present cells are numbers):
+    /// those cells are taken as errors in the file, reported by line and column.</summary>
+    public static void CheckNumericColumns(CsvTable table)
+    {
+        for (int c = 0; c < table.Header.Count; c++)
+        {
+            int present = 0, numbers = 0;
+            foreach (var row in table.Rows)
+            {
+                if (row[c] is null) continue;
+                present++;
+                if (TryNumber(row[c], out _)) numbers++;
+            }
+            if (numbers < present && numbers > 0.9 * present)
+            {
+                var (r, value) = FirstNonNumeric(table, c)!.Value;
+                throw new CsvException($"'{value}' is not a number, but column '{table.Header[c]}' holds numbers ({numbers} of {present} cells).",
+                    table.LineOf(r), c + 1);
+            }
+        }
+    }
+
     /// <summary>The first cell of a column that is present and not a number, as (row index, value).</summary>
     public static (int Row, string Value)? FirstNonNumeric(CsvTable table, int column)
     {

@@ -18,6 +18,7 @@ public sealed class CsvUploadStore(string folder, long maxBytes)
     public CsvUpload Store(byte[] bytes)
     {
         var table = CsvParser.Parse(bytes, maxBytes);
+        CsvColumnInference.CheckNumericColumns(table);
         var id = Convert.ToHexStringLower(SHA256.HashData(bytes));
         Directory.CreateDirectory(folder);
         var path = PathOf(id);

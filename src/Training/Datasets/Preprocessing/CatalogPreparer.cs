@@ -104,8 +104,8 @@ public static class CatalogPreparer
         {
             using var scope = NewDisposeScope();
             var part = x.narrow(0, start, Math.Min(chunk, x.shape[0] - start)).to_type(ScalarType.Float64).reshape(-1, channels);
-            var s = part.sum(0).data<double>().ToArray();
-            var q = (part * part).sum(0).data<double>().ToArray();
+            var s = part.sum(0L).data<double>().ToArray();
+            var q = (part * part).sum(0L).data<double>().ToArray();
             for (int c = 0; c < channels; c++) { sum[c] += s[c]; sumSq[c] += q[c]; }
             count += part.shape[0];
         }

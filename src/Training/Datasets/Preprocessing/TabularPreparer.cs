@@ -15,7 +15,10 @@ namespace TrainingService.Training.Datasets.Preprocessing;
 /// </summary>
 public static class TabularPreparer
 {
-    public static PreparedDataset Prepare(DatasetSpec spec, CsvTable table)
+    public static PreparedDataset Prepare(DatasetSpec spec, CsvTable table) => Prepare(spec, table, null);
+
+    /// <param name="split">Positions (among the rows kept) of train and test, instead of the seeded split; for tests.</param>
+    internal static PreparedDataset Prepare(DatasetSpec spec, CsvTable table, (int[] Train, int[] Test)? split)
     {
         var tab = spec.Tabular ?? throw new ArgumentException("Not a CSV dataset spec.", nameof(spec));
         var pre = spec.Preprocessing;
@@ -92,7 +95,7 @@ public static class TabularPreparer
         }
 
         var stratifyOn = (pre.Stratify ?? true) ? targets.FirstOrDefault(t => t.Classes is not null).Classes : null;
-        var (trainPos, testPos) = Sampling.Split(rows.Length, pre.TestFraction ?? 0.2, stratifyOn, pre.Seed);
+        var (trainPos, testPos) = split ?? Sampling.Split(rows.Length, pre.TestFraction ?? 0.2, stratifyOn, pre.Seed);
         trainPos = Sampling.Subset(trainPos, pre.Subset?.Train, pre.Seed);
         testPos = Sampling.Subset(testPos, pre.Subset?.Test, pre.Seed + 1);
 
