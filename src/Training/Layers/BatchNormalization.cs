@@ -1,3 +1,4 @@
+using System.Text.Json;
 using TrainingService.Training.Initializers;
 using TrainingService.Training.Regularizers;
 using TrainingService.Training.Specs;
@@ -25,6 +26,10 @@ public sealed record BatchNormalization : Layer
     public Initializer MovingVarianceInitializer { get; init; } = Initializer.Named("ones");
     public Regularizer? BetaRegularizer { get; init; }
     public Regularizer? GammaRegularizer { get; init; }
+    public JsonElement? BetaConstraint { get; init; }
+    public JsonElement? GammaConstraint { get; init; }
+    /// <summary>Only meaningful with renorm, which is rejected.</summary>
+    public JsonElement? RenormClipping { get; init; }
     public bool Synchronized { get; init; }
     public bool Renorm { get; init; }
     [Range(0, 1)] public double RenormMomentum { get; init; } = 0.99;
@@ -33,6 +38,7 @@ public sealed record BatchNormalization : Layer
 
     public override IEnumerable<SpecError> Validate(string path)
     {
+        foreach (var error in Constraints.RejectSet(path, ("beta_constraint", BetaConstraint), ("gamma_constraint", GammaConstraint))) yield return error;
         if (Axis.Values.Length != 1) yield return new SpecError($"{path}.axis", "normalizing over several axes at once is not supported; give one axis");
         if (Renorm) yield return new SpecError($"{path}.renorm", "batch renormalization is not supported");
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using TrainingService.Training.Activations;
 using TrainingService.Training.Initializers;
 using TrainingService.Training.Regularizers;
@@ -25,9 +26,12 @@ public sealed record Conv1D : Layer
     public Regularizer? KernelRegularizer { get; init; }
     public Regularizer? BiasRegularizer { get; init; }
     public Regularizer? ActivityRegularizer { get; init; }
+    public JsonElement? KernelConstraint { get; init; }
+    public JsonElement? BiasConstraint { get; init; }
 
     public override IEnumerable<SpecError> Validate(string path)
     {
+        foreach (var error in Constraints.RejectSet(path, ("kernel_constraint", KernelConstraint), ("bias_constraint", BiasConstraint))) yield return error;
         if (Strides[0] > 1 && DilationRate[0] > 1)
             yield return new SpecError($"{path}.strides", "strides > 1 cannot be combined with dilation_rate > 1 (as in Keras)");
         if (Filters % Groups != 0) yield return new SpecError($"{path}.groups", $"filters ({Filters}) must be divisible by groups ({Groups})");

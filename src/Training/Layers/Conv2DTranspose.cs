@@ -1,3 +1,4 @@
+using System.Text.Json;
 using TrainingService.Training.Activations;
 using TrainingService.Training.Initializers;
 using TrainingService.Training.Regularizers;
@@ -30,9 +31,12 @@ public sealed record Conv2DTranspose : Layer
     public Regularizer? KernelRegularizer { get; init; }
     public Regularizer? BiasRegularizer { get; init; }
     public Regularizer? ActivityRegularizer { get; init; }
+    public JsonElement? KernelConstraint { get; init; }
+    public JsonElement? BiasConstraint { get; init; }
 
     public override IEnumerable<SpecError> Validate(string path)
     {
+        foreach (var error in Constraints.RejectSet(path, ("kernel_constraint", KernelConstraint), ("bias_constraint", BiasConstraint))) yield return error;
         if (OutputPadding is not null && (OutputPadding[0] >= Strides[0] || OutputPadding[1] >= Strides[1]))
             yield return new SpecError($"{path}.output_padding", $"[{string.Join(", ", OutputPadding)}] must be smaller than strides [{string.Join(", ", Strides)}] (as in Keras)");
     }

@@ -79,7 +79,8 @@ public sealed record GRU : RecurrentConfig
 
         protected override Tensor[] Step(Tensor projected, Tensor[] states, Tensor? recurrentMask)
         {
-            // Keras applies the recurrent-dropout mask to h_{t-1} everywhere it is used, the update included.
+            // Recurrent dropout acts on h_{t-1} in the recurrent products only, the update mixes the undropped state
+            // (Keras's implementation 1, and tf.keras).
             var h = recurrentMask is null ? states[0] : states[0] * recurrentMask;
             var u = (long)_c.Units;
             var x = projected.chunk(3, 1);   // [r|z|n]
@@ -100,7 +101,7 @@ public sealed record GRU : RecurrentConfig
                 z = _recAct(x[1] + rz[1]);
                 n = _act(x[2] + nn.functional.linear(r * h, whh.narrow(0, 2 * u, u)));
             }
-            return [z * h + (1 - z) * n];
+            return [z * states[0] + (1 - z) * n];
         }
 
         public override IEnumerable<Tensor> Penalties()

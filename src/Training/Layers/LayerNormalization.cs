@@ -1,3 +1,4 @@
+using System.Text.Json;
 using TrainingService.Training.Initializers;
 using TrainingService.Training.Regularizers;
 using TrainingService.Training.Specs;
@@ -21,6 +22,8 @@ public sealed record LayerNormalization : Layer
     public Initializer GammaInitializer { get; init; } = Initializer.Named("ones");
     public Regularizer? BetaRegularizer { get; init; }
     public Regularizer? GammaRegularizer { get; init; }
+    public JsonElement? BetaConstraint { get; init; }
+    public JsonElement? GammaConstraint { get; init; }
 
     public override bool KeepsMask => true;
 
@@ -31,6 +34,8 @@ public sealed record LayerNormalization : Layer
     private int[] FeatureAxes(Shape x) => Axis.Resolve(x.Rank + 1, x).Select(a => a - 1).ToArray();
 
     private long[] WeightShape(Shape x) => FeatureAxes(x).Select(a => (long)x[a]).ToArray();
+
+    public override IEnumerable<SpecError> Validate(string path) => Constraints.RejectSet(path, ("beta_constraint", BetaConstraint), ("gamma_constraint", GammaConstraint));
 
     public override Shape[] OutputShapes(Shape[] inputs)
     {

@@ -9,6 +9,8 @@ public sealed record SpatialDropout1D : Layer
 {
     [Range(0, 1, MaxExclusive = true)] public required double Rate { get; init; }
     public int? Seed { get; init; }
+    /// <summary>tf.keras writes it (null); the noise shape is fixed by the layer.</summary>
+    public int[]? NoiseShape { get; init; }
 
     public override bool KeepsMask => true;
 

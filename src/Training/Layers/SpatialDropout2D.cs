@@ -9,6 +9,8 @@ public sealed record SpatialDropout2D : Layer
     [Range(0, 1, MaxExclusive = true)] public required double Rate { get; init; }
     [OneOf("channels_last")] public string DataFormat { get; init; } = "channels_last";
     public int? Seed { get; init; }
+    /// <summary>tf.keras writes it (null); the noise shape is fixed by the layer.</summary>
+    public int[]? NoiseShape { get; init; }
 
     public override Shape[] OutputShapes(Shape[] inputs)
     {
