@@ -39,7 +39,8 @@ public sealed record Bidirectional : Layer
     private (RecurrentConfig Forward, RecurrentConfig Backward) Directions()
     {
         var inner = Inner!;
-        var stem = string.IsNullOrEmpty(inner.Name) ? Name : inner.Name;
+        // Keras's own files name the wrapped layers forward_x / backward_x already.
+        var stem = string.IsNullOrEmpty(inner.Name) ? Name : inner.Name.StartsWith("forward_", StringComparison.Ordinal) ? inner.Name["forward_".Length..] : inner.Name;
         // Keras zeroes masked outputs of both directions whenever sequences are returned.
         var zero = (bool?)inner.ReturnSequences;
         var forward = inner with { Name = "forward_" + stem, ZeroOutputForMask = zero };

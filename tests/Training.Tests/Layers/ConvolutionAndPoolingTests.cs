@@ -98,4 +98,14 @@ public class ConvolutionAndPoolingTests
         var y = LayerTestKit.Run(module, tensor(new float[] { 100, 2, 4 }, [1, 3, 1]), mask: mask);
         LayerTestKit.Close(tensor(new float[] { 3 }, [1, 1]), y);
     }
+
+    [Fact]
+    public void UpSampling2D_Bilinear_UsesHalfPixelCentres_AsKerasImageResize()
+    {
+        var layer = LayerTestKit.Parse("""{"type": "UpSampling2D", "size": [1, 2], "interpolation": "bilinear"}""");
+        using var module = LayerTestKit.Build(layer, new Shape(1, 2, 1));
+        var y = LayerTestKit.Run(module, tensor(new float[] { 1, 2 }, [1, 1, 2, 1]));
+        // Output column j samples input position (j + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25, clamped at the edges.
+        LayerTestKit.Close(tensor(new float[] { 1, 1.25f, 1.75f, 2 }, [1, 1, 4, 1]), y);
+    }
 }

@@ -63,4 +63,26 @@ public class KerasConfigTests
             """);
         Assert.Equal(new Shape(7, 3), td.OutputShapes([new Shape(7, 4)])[0]);
     }
+
+    [Fact]
+    public void Bidirectional_Keras3Config_WithItsBackwardLayer_Parses()
+    {
+        var bi = LayerTestKit.Parse<Bidirectional>("""
+            {"type": "Bidirectional", "name": "bidirectional", "merge_mode": "concat",
+             "layer": {"module": "keras.layers", "class_name": "LSTM", "config": {"name": "forward_lstm", "units": 5, "return_sequences": true, "go_backwards": false, "zero_output_for_mask": false}, "registered_name": null},
+             "backward_layer": {"module": "keras.layers", "class_name": "LSTM", "config": {"name": "backward_lstm", "units": 5, "return_sequences": true, "go_backwards": true, "zero_output_for_mask": false}, "registered_name": null}}
+            """);
+        Assert.Equal(new Shape(7, 10), bi.OutputShapes([new Shape(7, 3)])[0]);
+        using var module = LayerTestKit.Build(bi, new Shape(7, 3));
+        Assert.Contains(module.named_parameters(), p => p.name.StartsWith("backward_layer.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Bidirectional_BackwardLayerReadingForwards_IsAConfigError()
+    {
+        var errors = LayerTestKit.ParseErrors("""
+            {"type": "Bidirectional", "layer": {"type": "GRU", "units": 5}, "backward_layer": {"type": "GRU", "units": 5}}
+            """);
+        Assert.Contains(errors, e => e.ToString().Contains("backward_layer.go_backwards"));
+    }
 }
