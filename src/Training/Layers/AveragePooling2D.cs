@@ -2,7 +2,9 @@ using TrainingService.Training.Specs;
 
 namespace TrainingService.Training.Layers;
 
-/// <summary>Keras AveragePooling2D on (H, W, C): the average over each window; <c>strides</c> defaults to <c>pool_size</c>. "same" padding is left out of each average, as in Keras. Keras 3 requires <c>pool_size</c>; tf.keras's default [2, 2] is used when it is absent.</summary>
+/// <summary>Keras AveragePooling2D on (H, W, C): the average over each window; <c>strides</c> defaults to
+/// <c>pool_size</c>. "same" padding is left out of each average, as in Keras. Keras 3 requires <c>pool_size</c>;
+/// tf.keras's default [2, 2] is used when it is absent.</summary>
 [KerasName("AveragePooling2D", "AvgPool2D")]
 public sealed record AveragePooling2D : Layer
 {

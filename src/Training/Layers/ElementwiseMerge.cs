@@ -29,13 +29,16 @@ public abstract record ElementwiseMerge : Layer
             {
                 var a = i <= result.Length ? result[^i] : 1;
                 var b = i <= other.Length ? other[^i] : 1;
-                merged[^i] = a == 1 ? b : b == 1 ? a : a < 0 || b < 0 ? Math.Max(a, b) : a == b ? a
-                    : throw new ShapeException($"expects inputs of the same shape (or broadcastable: a 1 or a missing axis stretches), got {string.Join(" and ", inputs.Select(s => s.ToString()))}; add Reshape or a Dense to match them");
+                merged[^i] = a == 1 ? b : b == 1 ? a : a < 0 || b < 0 ? -1 : a == b ? a : throw Mismatch(inputs);
             }
             result = merged;
         }
         return [new Shape(result)];
     }
+
+    private static ShapeException Mismatch(Shape[] inputs) =>
+        new($"expects inputs of the same shape (or broadcastable: a 1 or a missing axis stretches), got "
+            + $"{string.Join(" and ", inputs.Select(s => s.ToString()))}; add Reshape or a Dense to match them");
 
     public override LayerModule Build(Shape[] inputs, BuildContext context) => new Module(this);
 
