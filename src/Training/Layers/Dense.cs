@@ -1,0 +1,68 @@
+using TrainingService.Training.Activations;
+using TrainingService.Training.Initializers;
+using TrainingService.Training.Regularizers;
+using TrainingService.Training.Specs;
+using static TorchSharp.torch;
+
+namespace TrainingService.Training.Layers;
+
+/// <summary>Keras Dense: <c>activation(x · kernel + bias)</c> on the last axis.</summary>
+public sealed record Dense : Layer
+{
+    [Range(1)] public required int Units { get; init; }
+    [ActivationName] public string? Activation { get; init; } = "linear";
+    public bool UseBias { get; init; } = true;
+    public Initializer KernelInitializer { get; init; } = Initializer.Named("glorot_uniform");
+    public Initializer BiasInitializer { get; init; } = Initializer.Named("zeros");
+    public Regularizer? KernelRegularizer { get; init; }
+    public Regularizer? BiasRegularizer { get; init; }
+    public Regularizer? ActivityRegularizer { get; init; }
+
+    public override bool KeepsMask => true;
+
+    public override Shape[] OutputShapes(Shape[] inputs)
+    {
+        var x = inputs[0];
+        if (x.Rank < 1) throw Expects("an input of rank 1 or more", x);
+        if (x.Last < 0) throw Expects("a known last dimension", x);
+        return [x.With(-1, Units)];
+    }
+
+    public override (long Trainable, long NonTrainable) CountParameters(Shape[] inputs) =>
+        ((long)inputs[0].Last * Units + (UseBias ? Units : 0), 0);
+
+    public override LayerModule Build(Shape[] inputs, BuildContext context) => new DenseModule(this, inputs[0].Last, context);
+}
+
+internal sealed class DenseModule : UnaryModule
+{
+    private readonly TorchSharp.Modules.Parameter weight;
+    private readonly TorchSharp.Modules.Parameter? bias;
+    private readonly Dense _config;
+    private readonly Func<Tensor, Tensor> _activation;
+
+    public DenseModule(Dense config, int inputDim, BuildContext context) : base(config.Name)
+    {
+        _config = config;
+        _activation = ActivationRegistry.Get(config.Activation);
+        using var kernel = config.KernelInitializer.Create([inputDim, config.Units], context.Rng);
+        weight = new TorchSharp.Modules.Parameter(kernel.t().contiguous());
+        if (config.UseBias) bias = new TorchSharp.Modules.Parameter(config.BiasInitializer.Create([config.Units], context.Rng));
+        RegisterComponents();
+    }
+
+    public override Tensor Forward(Tensor input, ForwardContext context)
+    {
+        var z = nn.functional.linear(input, weight, bias);
+        var y = _activation(z);
+        if (ActivationRegistry.ProducesProbabilities(_config.Activation)) context.Logits[y] = (z, _config.Activation!);
+        if (_config.ActivityRegularizer is not null && context.Training) context.Losses.Add(_config.ActivityRegularizer.Penalty(y) / input.shape[0]);
+        return y;
+    }
+
+    public override IEnumerable<Tensor> Penalties()
+    {
+        if (_config.KernelRegularizer is not null) yield return _config.KernelRegularizer.Penalty(weight);
+        if (_config.BiasRegularizer is not null && bias is not null) yield return _config.BiasRegularizer.Penalty(bias);
+    }
+}

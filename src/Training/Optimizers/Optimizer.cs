@@ -1,0 +1,87 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TrainingService.Training.Optimizers;
+
+/// <summary>
+/// A Keras optimizer at work: Keras's update formulas and defaults (not PyTorch's), applied under no_grad to the
+/// parameters that require gradients. Gradient clipping (clipnorm per variable, global_clipnorm, clipvalue) and the
+/// learning-rate schedule are applied here, once for every optimizer. State tensors are named for checkpoints.
+/// </summary>
+public abstract class Optimizer
+{
+    protected Optimizer(OptimizerConfig config, IReadOnlyList<(string Name, Parameter Parameter)> parameters)
+    {
+        Config = config;
+        Parameters = parameters.Where(p => p.Parameter.requires_grad).ToArray();
+        LearningRate = config.InitialLearningRate;
+    }
+
+    public OptimizerConfig Config { get; }
+    public IReadOnlyList<(string Name, Parameter Parameter)> Parameters { get; }
+
+    /// <summary>The learning rate set by callbacks (ReduceLROnPlateau); a schedule, when configured, overrides it per step.</summary>
+    public double LearningRate { get; set; }
+
+    /// <summary>Steps taken so far (Keras's <c>optimizer.iterations</c>).</summary>
+    public long Iterations { get; set; }
+
+    /// <summary>The learning rate the next step uses.</summary>
+    public double CurrentLearningRate => Config.Schedule?.At(Iterations) ?? LearningRate;
+
+    /// <summary>One update from the gradients the last backward pass left on the parameters.</summary>
+    public void Step()
+    {
+        using var _ = no_grad();
+        var lr = CurrentLearningRate;
+        Iterations++;
+        var grads = Parameters.Select(p => p.Parameter.grad).ToArray();
+        if (Config.GlobalClipnorm is { } global)
+        {
+            var norms = grads.Where(g => g is not null).Select(g => g!.square().sum()).ToArray();
+            if (norms.Length > 0)
+            {
+                var total = stack(norms).sum().sqrt().item<float>();
+                if (total > global) foreach (var g in grads) g?.mul_(global / total);
+            }
+        }
+        for (var i = 0; i < Parameters.Count; i++)
+        {
+            var g = grads[i];
+            if (g is null) continue;
+            if (Config.Clipnorm is { } clip)
+            {
+                var norm = g.norm().item<float>();
+                if (norm > clip) g.mul_(clip / norm);
+            }
+            if (Config.Clipvalue is { } value) g.clamp_(-value, value);
+            Update(i, Parameters[i].Parameter, g, lr, Iterations);
+        }
+    }
+
+    public void ZeroGrad()
+    {
+        foreach (var (_, p) in Parameters)
+        {
+            var g = p.grad;
+            if (g is not null) { g.detach_(); g.zero_(); }
+        }
+    }
+
+    /// <summary>Apply one update to parameter <paramref name="index"/>. <paramref name="step"/> is 1-based.</summary>
+    protected abstract void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step);
+
+    /// <summary>Every state tensor (moments, accumulators), named "{parameter}/{slot}".</summary>
+    public abstract IEnumerable<(string Name, Tensor Value)> State();
+
+    /// <summary>Restores what <see cref="State"/> returned (same model, same optimizer config).</summary>
+    public void LoadState(IReadOnlyDictionary<string, Tensor> state)
+    {
+        using var _ = no_grad();
+        foreach (var (name, tensor) in State())
+        {
+            if (!state.TryGetValue(name, out var saved)) throw new InvalidDataException($"checkpoint lacks optimizer state {name}");
+            tensor.copy_(saved);
+        }
+    }
+}
