@@ -109,6 +109,15 @@ public class ImdbTests
     }
 
     [Fact]
+    public async Task Imdb_CorruptWordIndex_IsRefused()
+    {
+        using var dir = WriteTree();
+        File.WriteAllText(dir.File("imdb", "imdb_word_index.json"), "{\"the\": 1, \"movie\":");
+        var e = await Assert.ThrowsAsync<DatasetException>(() => new DatasetLoader(new DatasetOptions { Root = dir.Path }).LoadAsync("imdb", default));
+        Assert.Contains("imdb_word_index.json", e.Message);
+    }
+
+    [Fact]
     public void Imdb_MissingWordIndex_SaysWhatToPutWhere()
     {
         using var dir = new TempFolder();
