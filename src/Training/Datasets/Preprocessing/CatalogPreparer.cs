@@ -140,7 +140,7 @@ public static class CatalogPreparer
             .Where(p => Map(p.Index) == p.Index)
             .ToDictionary(p => p.Key, p => p.Index, StringComparer.Ordinal);
         var text = new TextEncoding(numWords, skipTop, maxlen, pre.PadPost ? "post" : "pre", pre.TruncatePost ? "post" : "pre",
-            ImdbTokenizer.StartChar, ImdbTokenizer.OovChar, ImdbTokenizer.IndexFrom, StripBreaks: true, vocabulary);
+            ImdbTokenizer.StartChar, ImdbTokenizer.OovChar, ImdbTokenizer.IndexFrom, StripBreaks: ImdbTokenizer.StripsBreaks(raw.WordRanks!), vocabulary);
         var input = new FittedInput
         {
             Name = "input", RawShape = [maxlen], RawDType = "int32", Shape = [maxlen], IsInteger = true, Text = text,
