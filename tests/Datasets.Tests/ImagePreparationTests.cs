@@ -83,6 +83,12 @@ public class ImagePreparationTests
         Assert.False(a.allclose(plain));
         Assert.True(a.allclose(b));
         Assert.Equal(plain.shape, a.shape);
+
+        // The augmentation settings travel with the model; prediction never augments.
+        var stored = FittedPreprocessing.FromJson(data.Preprocessing.ToJson());
+        Assert.Equal(data.Preprocessing.Inputs[0].Augmentation, stored.Inputs[0].Augmentation);
+        using var g4 = new Generator(7);
+        Assert.True(stored.CreateTransform().Apply([batch], training: false, g4)[0].allclose(plain));
     }
 
     [Fact]
@@ -126,6 +132,12 @@ public class ImagePreparationTests
         Assert.Equal(10f, inputs[0][2, 0].item<float>(), 2);   // 160 / 16
         Assert.Equal(0f, inputs[0][2, 7].item<float>(), 2);
         Assert.True(Same(inputs[0][2], inputs[0][3]));
+
+        using var ds = fp.InstancesToDataset(instances);
+        Assert.Equal(ScalarType.Byte, ds.Inputs[0].dtype);
+        Assert.Equal(new long[] { 4, 8, 8 }, ds.Inputs[0].shape);
+        using var g = new Generator(0);
+        Assert.True(Same(ds.Transform!.Apply([ds.Inputs[0]], training: false, g)[0], inputs[0]));
 
         var fromBytes = fp.PrepareImages([ms.ToArray()]);
         Assert.True(Same(fromBytes[0][0], inputs[0][2]));

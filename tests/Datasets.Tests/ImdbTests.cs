@@ -40,6 +40,16 @@ public class ImdbTests
     }
 
     [Fact]
+    public void Tokenizer_KeepsBrAsAWord_WhenTheWordIndexHasIt()
+    {
+        // Keras's real index ranks "br" among the commonest words: its text kept "<br />" as the token "br".
+        var ranks = new Dictionary<string, int> { ["the"] = 1, ["br"] = 2, ["movie"] = 3 };
+        // the=4 br=5 br=5 movie=6 ; without "br" in the index the breaks would simply vanish.
+        Assert.Equal(new[] { 1, 4, 5, 5, 6 }, ImdbTokenizer.Encode("The<br /><br />movie", ranks));
+        Assert.Equal(new[] { 1, 4, 5 }, ImdbTokenizer.Encode("The<br /><br />movie", new Dictionary<string, int> { ["the"] = 1, ["movie"] = 2 }));
+    }
+
+    [Fact]
     public async Task Imdb_Tree_LoadsWithLabels()
     {
         using var dir = WriteTree();
@@ -106,6 +116,15 @@ public class ImdbTests
         Assert.Equal(positive.Select(v => (long)v).Concat(negative.Select(v => (long)v)).ToArray(), inputs[0].data<long>().ToArray());
         Assert.True(data.Signature.Inputs[0].IsInteger);
         Assert.Equal(new[] { len }, data.Signature.Inputs[0].Shape);
+    }
+
+    [Fact]
+    public async Task Imdb_CorruptWordIndex_IsRefused()
+    {
+        using var dir = WriteTree();
+        File.WriteAllText(dir.File("imdb", "imdb_word_index.json"), "{\"the\": 1, \"movie\":");
+        var e = await Assert.ThrowsAsync<DatasetException>(() => new DatasetLoader(new DatasetOptions { Root = dir.Path }).LoadAsync("imdb", default));
+        Assert.Contains("imdb_word_index.json", e.Message);
     }
 
     [Fact]

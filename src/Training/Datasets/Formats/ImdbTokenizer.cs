@@ -6,6 +6,9 @@ namespace TrainingService.Training.Datasets.Formats;
 /// <c>imdb_word_index.json</c> plus <see cref="IndexFrom"/>. A sequence starts with <see cref="StartChar"/>;
 /// unknown words and words outside <c>skip_top &lt;= index &lt; num_words</c> become <see cref="OovChar"/>.
 /// As in keras.datasets.imdb, the num_words/skip_top filter applies to every index, the start mark included.
+/// Line breaks: when the word index has the word "br", it was built from text where "&lt;br /&gt;" became the token
+/// "br" (punctuation stripped, tag name kept), so breaks are kept as "br"; otherwise they are removed
+/// (<see cref="StripsBreaks"/>).
 /// </summary>
 public static class ImdbTokenizer
 {
@@ -17,6 +20,9 @@ public static class ImdbTokenizer
     // Keras Tokenizer's default `filters` ('!"#$%&()*+,-./:;<=>?@[\]^_`{|}~\t\n'), plus \r.
     private static readonly System.Buffers.SearchValues<char> Filters =
         System.Buffers.SearchValues.Create("!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n\r");
+
+    /// <summary>Whether "&lt;br /&gt;" is removed (true) or read as the word "br" (false) with this word index.</summary>
+    public static bool StripsBreaks(IReadOnlyDictionary<string, int> wordRanks) => !wordRanks.ContainsKey("br");
 
     public static IEnumerable<string> Words(string text, bool stripBreaks = true)
     {
@@ -31,8 +37,9 @@ public static class ImdbTokenizer
     }
 
     /// <summary>Start mark then word indices (rank + 3; unknown words OOV), with no num_words limit applied.</summary>
-    public static int[] Encode(string text, IReadOnlyDictionary<string, int> wordRanks, bool stripBreaks = true)
+    public static int[] Encode(string text, IReadOnlyDictionary<string, int> wordRanks)
     {
+        bool stripBreaks = StripsBreaks(wordRanks);
         var result = new List<int> { StartChar };
         foreach (var w in Words(text, stripBreaks))
             result.Add(wordRanks.TryGetValue(w, out var rank) ? rank + IndexFrom : OovChar);

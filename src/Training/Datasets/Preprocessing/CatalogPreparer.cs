@@ -9,7 +9,9 @@ namespace TrainingService.Training.Datasets.Preprocessing;
 /// split, or a seeded <c>test_fraction</c> of train), takes any subset, fits statistics on the training split, and
 /// builds the <see cref="FittedPreprocessing"/>. Images and tables stay in their stored dtype; a run that uses a
 /// whole split gets views of the shared tensors (no copy). Labels become int64 class indices, or float32 one-hot
-/// rows with <c>one_hot_labels</c>.
+/// rows with <c>one_hot_labels</c> (CIFAR labels are flattened from Keras's (N,1) to (N)). For IMDB, <c>maxlen</c>
+/// pads/truncates with pad_sequences semantics (Keras's load_data would instead drop reviews of maxlen tokens or
+/// more); without it every review is padded to the longest training review.
 /// </summary>
 public static class CatalogPreparer
 {
@@ -138,7 +140,7 @@ public static class CatalogPreparer
             .Where(p => Map(p.Index) == p.Index)
             .ToDictionary(p => p.Key, p => p.Index, StringComparer.Ordinal);
         var text = new TextEncoding(numWords, skipTop, maxlen, pre.PadPost ? "post" : "pre", pre.TruncatePost ? "post" : "pre",
-            ImdbTokenizer.StartChar, ImdbTokenizer.OovChar, ImdbTokenizer.IndexFrom, StripBreaks: true, vocabulary);
+            ImdbTokenizer.StartChar, ImdbTokenizer.OovChar, ImdbTokenizer.IndexFrom, StripBreaks: ImdbTokenizer.StripsBreaks(raw.WordRanks!), vocabulary);
         var input = new FittedInput
         {
             Name = "input", RawShape = [maxlen], RawDType = "int32", Shape = [maxlen], IsInteger = true, Text = text,

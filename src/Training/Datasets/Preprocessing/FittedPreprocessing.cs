@@ -60,6 +60,11 @@ public sealed record FittedPreprocessing
         }
     }
 
+    /// <summary>The instances as an <see cref="ArrayDataset"/> in stored form with this transform attached (no
+    /// targets), for an engine whose Predict applies <see cref="ArrayDataset.Transform"/> itself.</summary>
+    public ArrayDataset InstancesToDataset(JsonElement instances) =>
+        new(InstanceConverter.ToRaw(this, instances), [], CreateTransform());
+
     /// <summary>Raw image bytes (PNG, JPEG, …) as prediction instances for an image model.</summary>
     public Tensor[] PrepareImages(IReadOnlyList<byte[]> images)
     {

@@ -19,6 +19,8 @@ internal static class Sampling
             if (take >= g.Length && g.Length > 1) take = g.Length - 1;
             test.AddRange(g.Take(take));
         }
+        // A tiny set whose classes each round down to nothing still gets one test row.
+        if (test.Count == 0 && n >= 2) test.Add(groups.OrderByDescending(g => g.Length).First()[0]);
         var testSet = test.ToHashSet();
         return (Enumerable.Range(0, n).Where(i => !testSet.Contains(i)).ToArray(), test.Order().ToArray());
     }
