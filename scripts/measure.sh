@@ -18,7 +18,7 @@ id=$(curl -fsS -X POST "$url/api/runs" -H 'Content-Type: application/json' --dat
 first=$(curl -sN "$url/api/runs/$id/events" | grep -m1 '^event: epoch' >/dev/null; date +%s.%N)
 run=$(curl -fsS "$url/api/runs/$id")
 echo "submit -> started_at (server clock): $(echo "$run" | jq -r '((.started_at | sub("\\.[0-9]+";"") | fromdateiso8601) - (.created_at | sub("\\.[0-9]+";"") | fromdateiso8601))') s (second resolution)"
-echo "submit -> first epoch event (client): $(echo "$first - $t0" | bc) s"
+echo "submit -> first epoch event (client): $(awk "BEGIN {printf \"%.2f\", $first - $t0}") s"
 until [ "$(curl -fsS "$url/api/runs/$id" | jq -r .status)" = "succeeded" ]; do sleep 0.2; done
 echo "run $id succeeded: $(curl -fsS "$url/api/runs/$id" | jq -c .metrics)"
 
@@ -31,4 +31,4 @@ done | stats
 echo "prediction, 1 instance, $clients concurrent clients x $per_client requests:"
 start=$(date +%s.%N)
 seq "$clients" | xargs -P "$clients" -I{} sh -c "for i in \$(seq $per_client); do curl -fsS -o /dev/null -w '%{time_total}\n' -X POST '$url/api/runs/$id/predict' -H 'Content-Type: application/json' -d '$one'; done" | stats
-echo "throughput: $(echo "$clients * $per_client / ($(date +%s.%N) - $start)" | bc) requests/s"
+echo "throughput: $(awk "BEGIN {printf \"%.0f\", $clients * $per_client / ($(date +%s.%N) - $start)}") requests/s"
