@@ -87,6 +87,29 @@ public sealed class ServiceProcessTests : IDisposable
             run.GetProperty("metrics").GetProperty("accuracy").GetDouble(), 9);
     }
 
+    [Fact]
+    public async Task GracefulStop_HandsTheRunBack_AndTheNextStartResumesIt()
+    {
+        var spec = Specs.Digits(epochs: 5, batchSize: 1, name: "graceful", units: 64);
+        Guid id;
+        int recorded;
+        using (var first = await ServiceProcess.StartAsync(_root))
+        {
+            id = (await first.Client.SubmitAsync(spec)).Id();
+            await first.Client.WaitForAsync(id, r => r.GetProperty("epochs_completed").GetInt32() >= 1, Patience);
+            Assert.Equal(0, first.Stop(TimeSpan.FromSeconds(30)));
+            recorded = Metrics(id).Count;
+        }
+        Assert.Equal("queued", Scalar($"SELECT Status FROM runs WHERE Id = '{id.ToString().ToUpperInvariant()}'"));
+
+        using var second = await ServiceProcess.StartAsync(_root);
+        var run = await second.Client.WaitForEndAsync(id, Patience);
+
+        Assert.Equal("succeeded", run.Status());
+        Assert.Equal(Enumerable.Range(1, 5), Metrics(id).Select(m => m.GetProperty("epoch").GetInt32()));
+        Assert.Contains($"resumes after epoch {recorded}", second.Log);
+    }
+
     /// <summary>Each recorded epoch's logs, read from the database file (the service may be dead).</summary>
     private List<JsonElement> Metrics(Guid id)
     {

@@ -48,6 +48,23 @@ public sealed class TrainingJobTests : IDisposable
     }
 
     [Fact]
+    public async Task SubmittedRun_IsPickedUpWithinASecond_AndShowsItsLayerSummary()
+    {
+        var client = _factory.CreateClient();
+        await client.WaitForEndAsync((await client.SubmitAsync(Specs.Digits(epochs: 1))).Id(), Patience); // warm up
+
+        var submitted = await client.SubmitAsync(Specs.Digits(epochs: 1));
+        var run = await client.WaitForAsync(submitted.Id(), r => r.TryGetProperty("started_at", out _), TimeSpan.FromSeconds(5));
+
+        var waited = run.GetProperty("started_at").GetDateTimeOffset() - run.GetProperty("created_at").GetDateTimeOffset();
+        Assert.True(waited < TimeSpan.FromSeconds(1), $"picked up after {waited.TotalSeconds:F2}s");
+        var summary = submitted.GetProperty("summary");
+        Assert.Equal(64 * 32 + 32 + 32 * 10 + 10, summary.GetProperty("total_parameters").GetInt64());
+        Assert.Contains(summary.GetProperty("layers").EnumerateArray(), l => l.GetProperty("type").GetString() == "Dense");
+        Assert.Equal("digits", submitted.GetProperty("spec").GetProperty("dataset").GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task EventStream_ReplaysAndFollowsEveryEpoch_ThenTheFinalStatus()
     {
         var client = _factory.CreateClient();
