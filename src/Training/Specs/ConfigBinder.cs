@@ -98,7 +98,7 @@ public static class ConfigBinder
         {
             if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var l)
                 || v.ValueKind == JsonValueKind.Number && IsWhole(v.GetDouble(), out l))
-                result = underlying == typeof(int) ? checked((int)Math.Clamp(l, int.MinValue, int.MaxValue)) : l;
+                result = underlying == typeof(int) ? (object)checked((int)Math.Clamp(l, int.MinValue, int.MaxValue)) : l;
             else errors.Add(new SpecError(path, $"expected an integer, got {Describe(v)}"));
         }
         else if (underlying == typeof(double))
