@@ -16,9 +16,18 @@ public sealed record AUC : MetricConfig
     [Range(1)] public int? NumLabels { get; init; }
     public bool FromLogits { get; init; }
     public Optimizers.NumberList? Thresholds { get; init; }
+    /// <summary>Keras writes <c>label_weights: null</c>; weighting labels is not supported.</summary>
+    public Optimizers.NumberList? LabelWeights { get; init; }
 
     public override string DefaultName => "auc";
     public override bool HigherIsBetter => true;
+
+    public override IEnumerable<SpecError> Validate(string path)
+    {
+        if (LabelWeights is not null) yield return new SpecError(ConfigBinder.Join(path, "label_weights"), "is not supported; leave it null");
+        if (Thresholds is { } t && t.Items.Any(x => x is < 0 or > 1))
+            yield return new SpecError(ConfigBinder.Join(path, "thresholds"), "thresholds must lie in [0, 1]");
+    }
 
     public override Metric Create(string name, int[] outputShape, int[]? targetShape)
     {

@@ -93,6 +93,11 @@ public static class MetricRegistry
         MetricConfig? config;
         if (entry.IsLoss)
         {
+            var axis = obj.Take("axis");
+            if (axis is not null && axis.GetValueKind() != JsonValueKind.Null && axis.ToJsonString() != "-1")
+                errors.Add(new SpecError(ConfigBinder.Join(obj.ConfigPath, "axis"), $"only -1 (the last axis) is supported, got {axis.ToJsonString()}"));
+            if (obj.Take("ignore_class") is { } ignore && ignore.GetValueKind() != JsonValueKind.Null)
+                errors.Add(new SpecError(ConfigBinder.Join(obj.ConfigPath, "ignore_class"), "is not supported; leave it null"));
             var loss = (Loss?)ConfigBinder.Bind(entry.Type, obj.ConfigElement(), obj.ConfigPath, errors);
             config = loss is null ? null : new LossMetric(loss, entry.Function);
         }

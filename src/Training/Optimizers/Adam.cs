@@ -39,13 +39,14 @@ public sealed class AdamOptimizer : Optimizer
         var m = _m[index];
         var v = _v[index];
         m.mul_(β1).add_(grad, 1 - β1);
-        v.mul_(β2).add_(grad.mul(grad), 1 - β2);
+        v.mul_(β2).addcmul_(grad, grad, 1 - β2);
         if (_vHat is not null)
         {
             _vHat[index].copy_(maximum(_vHat[index], v));
             v = _vHat[index];
         }
-        parameter.sub_(m.mul(alpha).div_(v.sqrt().add_(_config.Epsilon)));
+        using var denominator = v.sqrt().add_(_config.Epsilon);
+        parameter.addcdiv_(m, denominator, -alpha);
     }
 
     public override IEnumerable<(string Name, Tensor Value)> State()

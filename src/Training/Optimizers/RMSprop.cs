@@ -36,7 +36,7 @@ public sealed class RMSpropOptimizer : Optimizer
     {
         var ρ = _config.Rho;
         var v = _velocities[index];
-        v.mul_(ρ).add_(grad.mul(grad), 1 - ρ);
+        v.mul_(ρ).addcmul_(grad, grad, 1 - ρ);
         var denominator = v.add(_config.Epsilon);
         if (_averageGradients is not null)
         {

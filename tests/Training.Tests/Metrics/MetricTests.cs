@@ -162,6 +162,23 @@ public class MetricTests
     }
 
     [Fact]
+    public void Auc_PrCurve_PerfectSeparationIsOne()
+    {
+        var m = Spec("""{"type": "AUC", "curve": "PR"}""").Create([1], [1]);
+        m.Update(tensor(new float[,] { { 0 }, { 0 }, { 1 }, { 1 } }), tensor(new float[,] { { 0.1f }, { 0.1f }, { 0.9f }, { 0.9f } }));
+        Assert.Equal(1.0, m.Result(), 6);
+    }
+
+    [Fact]
+    public void Auc_MultiLabel_AveragesPerLabelAucs()
+    {
+        var m = Spec("""{"type": "AUC", "multi_label": true}""").Create([2], [2]);
+        // label 0 perfectly ranked (AUC 1), label 1 inverted (AUC 0)
+        m.Update(tensor(new float[,] { { 1, 1 }, { 0, 0 } }), tensor(new float[,] { { 0.9f, 0.1f }, { 0.1f, 0.9f } }));
+        Assert.Equal(0.5, m.Result(), 6);
+    }
+
+    [Fact]
     public void RegressionMetrics_AverageOverExamples()
     {
         var mae = Spec("\"mae\"").Create([2], [2]);
@@ -200,6 +217,14 @@ public class MetricTests
         var spec = Spec("""{"class_name": "MeanMetricWrapper", "config": {"name": "accuracy", "dtype": "float32", "fn": "categorical_accuracy"}}""");
         Assert.Equal("accuracy", spec.Name);
         Assert.IsType<CategoricalAccuracy>(spec.Config);
+    }
+
+    [Fact]
+    public void Keras3SerializedMetricObjects_AreRead()
+    {
+        Spec("""{"module": "keras.metrics", "class_name": "AUC", "config": {"name": "auc", "dtype": "float32", "num_thresholds": 200, "curve": "ROC", "summation_method": "interpolation", "multi_label": false, "num_labels": null, "label_weights": null, "from_logits": false}, "registered_name": null}""");
+        Spec("""{"module": "keras.metrics", "class_name": "CategoricalCrossentropy", "config": {"name": "categorical_crossentropy", "dtype": "float32", "from_logits": false, "label_smoothing": 0, "axis": -1}}""");
+        Assert.Equal("top_k", Spec("""{"class_name": "TopKCategoricalAccuracy", "config": {"name": "top_k", "dtype": "float32", "k": 3}}""").Name);
     }
 
     [Fact]
