@@ -20,7 +20,7 @@ public sealed class MeanMetric(string name, bool higherIsBetter = false) : Metri
     public override void Update(Tensor yTrue, Tensor yPred)
     {
         using var scope = NewDisposeScope();
-        _total += yPred.to_type(ScalarType.Float64).sum().item<double>();
+        _total += yPred.detach().to_type(ScalarType.Float64).sum().item<double>();
         _count += yPred.numel();
     }
 

@@ -60,6 +60,13 @@ public class CrossentropyTests
     }
 
     [Fact]
+    public void CategoricalCrossentropy_GivenIntegerLabels_OneHotEncodesThem()
+    {
+        var loss = new CategoricalCrossentropy().PerExample(Labels(0, 1), T(Probabilities), null);
+        Close([-Math.Log(0.7), -Math.Log(0.1)], loss);
+    }
+
+    [Fact]
     public void SparseCategoricalCrossentropy_EqualsCategoricalOnOneHot()
     {
         var loss = new SparseCategoricalCrossentropy().PerExample(Labels(0, 1), T(Probabilities), null);
