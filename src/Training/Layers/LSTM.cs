@@ -35,7 +35,7 @@ internal sealed class LstmModule : LayerModule
         _c = c;
         _act = ActivationRegistry.Get(c.Activation);
         _recAct = ActivationRegistry.Get(c.RecurrentActivation);
-        _fusable = c.Activation == "tanh" && c.RecurrentActivation == "sigmoid" && c.RecurrentDropout == 0;
+        _fusable = c.Activation == "tanh" && c.RecurrentActivation == "sigmoid";
         lstm = nn.LSTM(inputDim, c.Units, bias: c.UseBias, batchFirst: true);
         using (no_grad())
         {
@@ -63,18 +63,19 @@ internal sealed class LstmModule : LayerModule
     {
         var x = inputs[0];
         if (_c.GoBackwards) x = x.flip(1);
-        var mask = context.InputMask;
+        var inputMask = context.InputMask;
+        var mask = inputMask;
         if (mask is not null && _c.GoBackwards) mask = mask.flip(1);
         if (_c.Dropout > 0 && context.Training)
             x = Dropout.Apply(x, _c.Dropout, context, [x.shape[0], 1, x.shape[2]]);
         Tensor sequence, h, cState;
-        if (_fusable && mask is null)
+        if (_fusable && mask is null && !(_c.RecurrentDropout > 0 && context.Training))
         {
             var (output, hn, cn) = lstm.forward(x);
             (sequence, h, cState) = (output, hn[0], cn[0]);
         }
         else (sequence, h, cState) = Loop(x, mask, context);
-        context.OutputMask = _c.ReturnSequences ? mask : null;
+        context.OutputMask = _c.ReturnSequences ? inputMask : null;
         var first = _c.ReturnSequences ? sequence : h;
         return _c.ReturnState ? [first, h, cState] : [first];
     }
@@ -105,7 +106,8 @@ internal sealed class LstmModule : LayerModule
                 var m = mask.select(1, t).unsqueeze(1);
                 h = where(m, hNew, h);
                 c = where(m, cNew, c);
-                outputs.Add(where(m, hNew, zeros_like(hNew)));
+                // Keras: a masked step repeats the previous output, or gives zeros with zero_output_for_mask.
+                outputs.Add(_c.ZeroOutputForMask == true ? where(m, hNew, zeros_like(hNew)) : h);
             }
             else
             {
