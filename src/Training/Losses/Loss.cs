@@ -30,6 +30,11 @@ public abstract record Loss
     /// sum_over_batch_size when examples are weighted equally.</summary>
     public abstract Tensor PerExample(Tensor yTrue, Tensor yPred, Tensor? logits);
 
+    /// <summary>Keras's "sum_over_batch_size": Σ(weight · loss) / number of examples (not / Σweight, unlike torch's
+    /// weighted losses). <paramref name="sampleWeight"/> is per example (class weights), or null.</summary>
+    public static Tensor Reduce(Tensor perExample, Tensor? sampleWeight) =>
+        sampleWeight is null ? perExample.mean() : (perExample * sampleWeight).sum() / perExample.shape[0];
+
     /// <summary>Problems with targets of this signature for an output of <paramref name="outputShape"/> (per example),
     /// as plain messages; the caller adds the path.</summary>
     public virtual IEnumerable<string> CheckTargets(int[] outputShape, TargetSignature target) =>
