@@ -9,7 +9,7 @@ namespace TrainingService.Training.Optimizers;
 [KerasName("SGD")]
 public sealed record Sgd : OptimizerConfig
 {
-    [Range(0)] public double Momentum { get; init; }
+    [Range(0, 1)] public double Momentum { get; init; }
     public bool Nesterov { get; init; }
 
     protected override double DefaultLearningRate => 0.01;
