@@ -10,19 +10,16 @@ public static class ApiExamples
             "name": "digits",
             "preprocessing": {
               "rescale": 0.0625,
-              "test_fraction": 0.2,
-              "seed": 1
+              "reshape": [
+                64
+              ]
             }
           },
           "model": {
             "input_shape": [
-              8,
-              8
+              64
             ],
             "layers": [
-              {
-                "type": "Flatten"
-              },
               {
                 "type": "Dense",
                 "units": 64,
@@ -43,10 +40,10 @@ public static class ApiExamples
             ]
           },
           "fit": {
-            "epochs": 15,
+            "epochs": 30,
             "batch_size": 32,
             "validation_split": 0.1,
-            "seed": 42
+            "seed": 1
           }
         }
         """;

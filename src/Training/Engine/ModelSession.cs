@@ -1,31 +1,136 @@
 using TrainingService.Training.Data;
+using TrainingService.Training.Layers;
+using TrainingService.Training.Losses;
+using TrainingService.Training.Models;
 using static TorchSharp.torch;
 
 namespace TrainingService.Training.Engine;
 
-/// <summary>A built model with its optimizer: trains, evaluates, predicts, saves and restores.
-/// Not thread-safe for training; <see cref="Predict"/> may be called from several threads once training is over.</summary>
+/// <summary>A built model for one plan: trains (<see cref="Fit"/>), evaluates, predicts, saves and restores weights.
+/// Training is single-threaded; once training is over <see cref="Predict"/> may run from several threads.</summary>
 public sealed partial class ModelSession : IDisposable
 {
+    private readonly GraphModule _model;
+    private readonly Generator _rng;
+
+    private ModelSession(TrainingPlan plan)
+    {
+        Plan = plan;
+        _rng = new Generator((ulong)plan.Fit.Seed);
+        _model = new GraphModule(plan.Model, _rng);
+        _model.eval();
+    }
+
+    public TrainingPlan Plan { get; }
+
     /// <summary>Builds the model with Keras's initializers, seeded from <c>fit.seed</c>.</summary>
-    public static ModelSession Create(TrainingPlan plan) => throw new NotImplementedException("engine in progress");
+    public static ModelSession Create(TrainingPlan plan) => new(plan);
 
-    /// <summary>Rebuilds the model from its definition and saved weights (<see cref="SaveWeights"/>) for serving.</summary>
-    public static ModelSession Restore(TrainingPlan plan, byte[] weights) => throw new NotImplementedException();
+    /// <summary>Rebuilds the model from its definition and saved weights for serving.</summary>
+    public static ModelSession Restore(TrainingPlan plan, byte[] weights)
+    {
+        var session = new ModelSession(plan);
+        using var ms = new MemoryStream(weights);
+        var saved = TensorArchive.Read(ms);
+        try { session.LoadWeights(saved); }
+        finally { foreach (var t in saved.Values) t.Dispose(); }
+        return session;
+    }
 
-    /// <summary>Trains as Keras's fit does. Without <paramref name="validation"/>, <c>fit.validation_split</c>
-    /// takes the last fraction of <paramref name="train"/>. <paramref name="resumeFrom"/> is a checkpoint given to
-    /// an observer earlier: training continues after its epoch and ends exactly as an uninterrupted run would.</summary>
-    public FitResult Fit(ArrayDataset train, ArrayDataset? validation, ITrainingObserver? observer,
-        CancellationToken cancellationToken, byte[]? resumeFrom = null) => throw new NotImplementedException();
+    /// <summary>Every weight and buffer of the model (Keras's weights, torch layout), as a tensor archive.</summary>
+    public byte[] SaveWeights() => TensorArchive.ToBytes(_model.state_dict().Select(kv => (kv.Key, kv.Value)));
+
+    private Dictionary<string, Tensor> SnapshotWeights()
+    {
+        using var _ = no_grad();
+        return _model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+    }
+
+    private void LoadWeights(IReadOnlyDictionary<string, Tensor> weights)
+    {
+        using var _ = no_grad();
+        foreach (var (name, target) in _model.state_dict())
+        {
+            if (!weights.TryGetValue(name, out var source))
+                throw new InvalidDataException($"the saved weights lack '{name}'; they belong to another model definition");
+            if (!source.shape.SequenceEqual(target.shape))
+                throw new InvalidDataException($"saved weight '{name}' has shape [{string.Join(", ", source.shape)}], the model needs [{string.Join(", ", target.shape)}]");
+            target.copy_(source);
+        }
+    }
 
     /// <summary>Loss and compiled metrics on <paramref name="data"/> (Keras log keys, no val_ prefix).</summary>
-    public IReadOnlyDictionary<string, double> Evaluate(ArrayDataset data, int? batchSize = null) => throw new NotImplementedException();
+    public IReadOnlyDictionary<string, double> Evaluate(ArrayDataset data, int? batchSize = null)
+    {
+        var metrics = CreateMetrics(data);
+        return RunEvaluation(data, batchSize ?? Plan.Fit.BatchSize, metrics);
+    }
 
-    /// <summary>Model outputs for the inputs of <paramref name="data"/> (targets ignored), one float32 tensor per output.</summary>
-    public Tensor[] Predict(ArrayDataset data, int? batchSize = null) => throw new NotImplementedException();
+    /// <summary>Model outputs for the inputs of <paramref name="data"/>, one float32 tensor per output.</summary>
+    public Tensor[] Predict(ArrayDataset data, int? batchSize = null)
+    {
+        var size = batchSize ?? Plan.Fit.BatchSize;
+        var parts = Plan.Model.Outputs.Select(_ => new List<Tensor>()).ToArray();
+        using var _ = no_grad();
+        for (long start = 0; start < data.Count; start += size)
+        {
+            var length = Math.Min(size, data.Count - start);
+            using var scope = NewDisposeScope();
+            var inputs = ModelInputs(data, data.Inputs.Select(t => t.narrow(0, start, length)).ToArray(), training: false);
+            var outputs = _model.Forward(inputs, new ForwardContext(false, _rng));
+            for (var k = 0; k < outputs.Length; k++) parts[k].Add(outputs[k].detach().MoveToOuterDisposeScope());
+        }
+        return parts.Select(p =>
+        {
+            if (p.Count == 0) return empty([0L, .. Plan.Model.OutputShapes[Array.IndexOf(parts, p)].Dims.Select(d => (long)d)]);
+            var result = cat(p, 0);
+            foreach (var t in p) t.Dispose();
+            return result;
+        }).ToArray();
+    }
 
-    public byte[] SaveWeights() => throw new NotImplementedException();
+    /// <summary>Predictions for raw tensors already shaped as the model's inputs (batch first).</summary>
+    public Tensor[] Predict(Tensor[] inputs)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var prepared = inputs.Select((t, i) => Plan.Model.Inputs[i].IsInteger ? t.to(ScalarType.Int64) : t.to(ScalarType.Float32)).ToArray();
+        var outputs = _model.Forward(prepared, new ForwardContext(false, _rng));
+        return outputs.Select(o => o.detach().MoveToOuterDisposeScope()).ToArray();
+    }
 
-    public void Dispose() { }
+    /// <summary>Turns a gathered raw batch into model inputs: the dataset's transform, then the model's dtypes.</summary>
+    private Tensor[] ModelInputs(ArrayDataset data, Tensor[] raw, bool training)
+    {
+        var transformed = data.Transform?.Apply(raw, training, _rng) ?? raw;
+        var result = new Tensor[transformed.Length];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var wantInt = Plan.Model.Inputs[i].IsInteger;
+            var t = transformed[i];
+            result[i] = wantInt ? (t.dtype == ScalarType.Int64 ? t : t.to(ScalarType.Int64))
+                : (t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32));
+        }
+        return result;
+    }
+
+    /// <summary>The target a loss wants: class indices (int64, (N,)) or values shaped like the output (float32),
+    /// one-hot encoding integer labels when the loss wants probabilities per class.</summary>
+    private static Tensor PrepareTarget(Tensor raw, Loss loss, Tensor output)
+    {
+        var isInteger = raw.dtype is ScalarType.Int64 or ScalarType.Int32 or ScalarType.Byte or ScalarType.Int16 or ScalarType.Int8;
+        var width = output.dim() > 1 ? output.shape[^1] : 1;
+        if (loss.Targets == TargetKind.ClassIndices)
+            return (raw.dim() > 1 && raw.shape[^1] == 1 ? raw.squeeze(-1) : raw).to(ScalarType.Int64);
+        if (isInteger && width > 1 && (raw.dim() == 1 || raw.dim() == 2 && raw.shape[^1] == 1))
+            return nn.functional.one_hot(raw.reshape(-1).to(ScalarType.Int64), width).to(ScalarType.Float32);
+        var y = raw.to(ScalarType.Float32);
+        return y.shape.SequenceEqual(output.shape) ? y : y.reshape(output.shape);
+    }
+
+    public void Dispose()
+    {
+        _model.Dispose();
+        _rng.Dispose();
+    }
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using TrainingService.Training.Layers;
+using TrainingService.Training.Models;
 using TrainingService.Training.Specs;
 
 namespace TrainingService.Training.Engine;
@@ -8,19 +10,82 @@ namespace TrainingService.Training.Engine;
 /// or training. <see cref="Parse"/> throws <see cref="SpecException"/> listing every error, each with a JSON path
 /// prefixed by the section (<c>model.layers[2].units</c>, <c>compile.optimizer</c>, <c>fit.epochs</c>).
 /// </summary>
-public sealed partial class TrainingPlan
+public sealed class TrainingPlan
 {
+    private TrainingPlan(ModelDefinition model, CompileOptions compile, FitOptions fit)
+    {
+        Model = model;
+        Compile = compile;
+        Fit = fit;
+        Summary = Summarize(model);
+    }
+
+    public ModelDefinition Model { get; }
+    public CompileOptions Compile { get; }
+    public FitOptions Fit { get; }
+    public ModelSummary Summary { get; }
+
+    public IReadOnlyList<string> InputNames => Model.Inputs.Select(i => i.Name).ToArray();
+    public IReadOnlyList<int[]> InputShapes => Model.Inputs.Select(i => i.Shape.Dims).ToArray();
+    public IReadOnlyList<string> OutputNames => Model.OutputNames;
+    public IReadOnlyList<int[]> OutputShapes => Model.OutputShapes.Select(s => s.Dims).ToArray();
+    public int Epochs => Fit.Epochs;
+    public int BatchSize => Fit.BatchSize;
+
     public static TrainingPlan Parse(JsonElement model, JsonElement? compile, JsonElement? fit, EngineLimits? limits = null)
-        => throw new NotImplementedException("engine in progress");
+    {
+        limits ??= new EngineLimits();
+        var errors = new List<SpecError>();
+        var definition = ModelParser.Parse(model, "model", limits, errors);
+        CompileOptions? compileOptions = null;
+        if (definition is not null)
+        {
+            compileOptions = CompileParser.Parse(compile, "compile", definition.OutputNames,
+                definition.OutputShapes.Select(s => s.Dims).ToArray(), errors);
+        }
+        var fitOptions = FitParser.Parse(fit, "fit", limits, errors);
+        if (compileOptions is not null && fitOptions is not null)
+            errors.AddRange(fitOptions.CheckCallbacks(compileOptions, hasValidation: fitOptions.ValidationSplit > 0));
+        if (errors.Count > 0 || definition is null || compileOptions is null || fitOptions is null)
+            throw new SpecException(errors.Count > 0 ? errors : [new SpecError("model", "is invalid")]);
+        return new TrainingPlan(definition, compileOptions, fitOptions);
+    }
 
-    public ModelSummary Summary => throw new NotImplementedException();
-    public IReadOnlyList<string> InputNames => throw new NotImplementedException();
-    public IReadOnlyList<int[]> InputShapes => throw new NotImplementedException();
-    public IReadOnlyList<string> OutputNames => throw new NotImplementedException();
-    public IReadOnlyList<int[]> OutputShapes => throw new NotImplementedException();
-    public int Epochs => throw new NotImplementedException();
-    public int BatchSize => throw new NotImplementedException();
+    /// <summary>Checks that data of this signature fits the model and the loss.</summary>
+    public IReadOnlyList<SpecError> CheckData(DataSignature data)
+    {
+        var errors = new List<SpecError>();
+        if (data.Inputs.Count != Model.Inputs.Count)
+            errors.Add(new SpecError("model.inputs", $"the model has {Model.Inputs.Count} input(s) but the dataset gives {data.Inputs.Count}"));
+        for (var i = 0; i < Math.Min(data.Inputs.Count, Model.Inputs.Count); i++)
+        {
+            var want = Model.Inputs[i];
+            var got = data.Inputs[i];
+            var path = Model.IsSequential ? "model.input_shape" : $"model.inputs[{i}].shape";
+            if (!Compatible(want.Shape.Dims, got.Shape))
+                errors.Add(new SpecError(path, $"the model expects examples of shape {want.Shape} but the dataset gives {new Shape(got.Shape)}; set the dataset's preprocessing.reshape or change the input shape"));
+            else if (want.IsInteger && !got.IsInteger)
+                errors.Add(new SpecError(path, $"input '{want.Name}' feeds an Embedding, which needs integer indices, but the dataset gives real numbers"));
+        }
+        errors.AddRange(Compile.CheckTargets(OutputShapes, data.Targets, "compile.loss"));
+        return errors;
+    }
 
-    /// <summary>Checks that data of this signature fits the model and the loss. Returns errors (paths prefixed as in Parse).</summary>
-    public IReadOnlyList<SpecError> CheckData(DataSignature data) => throw new NotImplementedException();
+    private static bool Compatible(int[] model, int[] data) =>
+        model.Length == data.Length && model.Zip(data).All(p => p.First < 0 || p.First == p.Second);
+
+    private static ModelSummary Summarize(ModelDefinition model)
+    {
+        var rows = new List<LayerSummary>();
+        long total = 0, trainable = 0;
+        foreach (var input in model.Inputs) rows.Add(new LayerSummary(input.Name, "InputLayer", [input.Shape.Dims], 0));
+        foreach (var node in model.Layers)
+        {
+            var (t, nt) = node.Layer.CountParameters(node.InputShapes);
+            total += t + nt;
+            trainable += t;
+            rows.Add(new LayerSummary(node.Name, LayerRegistry.NameOf(node.Layer.GetType()), node.OutputShapes.Select(s => s.Dims).ToArray(), t + nt));
+        }
+        return new ModelSummary(rows, total, trainable);
+    }
 }

@@ -24,9 +24,12 @@ public sealed record Conv2D : Layer
     public Regularizer? KernelRegularizer { get; init; }
     public Regularizer? BiasRegularizer { get; init; }
     public Regularizer? ActivityRegularizer { get; init; }
+    public System.Text.Json.JsonElement? KernelConstraint { get; init; }
+    public System.Text.Json.JsonElement? BiasConstraint { get; init; }
 
     public override IEnumerable<SpecError> Validate(string path)
     {
+        foreach (var e in Constraints.RejectSet(path, ("kernel_constraint", KernelConstraint), ("bias_constraint", BiasConstraint))) yield return e;
         if ((Strides[0] > 1 || Strides[1] > 1) && (DilationRate[0] > 1 || DilationRate[1] > 1))
             yield return new SpecError($"{path}.strides", "strides > 1 cannot be combined with dilation_rate > 1 (as in Keras)");
         if (Filters % Groups != 0) yield return new SpecError($"{path}.groups", $"filters ({Filters}) must be divisible by groups ({Groups})");

@@ -17,13 +17,19 @@ public sealed record Dense : Layer
     public Regularizer? KernelRegularizer { get; init; }
     public Regularizer? BiasRegularizer { get; init; }
     public Regularizer? ActivityRegularizer { get; init; }
+    public System.Text.Json.JsonElement? KernelConstraint { get; init; }
+    public System.Text.Json.JsonElement? BiasConstraint { get; init; }
 
     public override bool KeepsMask => true;
+
+    public override IEnumerable<SpecError> Validate(string path) => Constraints.RejectSet(path, ("kernel_constraint", KernelConstraint), ("bias_constraint", BiasConstraint));
 
     public override Shape[] OutputShapes(Shape[] inputs)
     {
         var x = inputs[0];
-        if (x.Rank < 1) throw Expects("an input of rank 1 or more", x);
+        // Keras applies Dense to the last axis of any input. On a sequence (steps, features) that is the usual
+        // per-step projection; on an image-shaped input it is nearly always a missing Flatten, so we say so.
+        if (x.Rank > 2) throw Expects("a 1-D input (or a 2-D sequence)", x, "add Flatten or a global pooling layer before it");
         if (x.Last < 0) throw Expects("a known last dimension", x);
         return [x.With(-1, Units)];
     }

@@ -14,9 +14,12 @@ public sealed record Embedding : Layer
     public Initializer EmbeddingsInitializer { get; init; } = Initializer.Named("uniform");
     public Regularizer? EmbeddingsRegularizer { get; init; }
     public Regularizer? ActivityRegularizer { get; init; }
+    public System.Text.Json.JsonElement? EmbeddingsConstraint { get; init; }
     public bool MaskZero { get; init; }
     /// <summary>Keras 2 wrote it; the input shape already says it.</summary>
     public int? InputLength { get; init; }
+
+    public override IEnumerable<SpecError> Validate(string path) => Constraints.RejectSet(path, ("embeddings_constraint", EmbeddingsConstraint));
 
     public override Shape[] OutputShapes(Shape[] inputs)
     {

@@ -1,3 +1,4 @@
+using TrainingService.Training.Engine;
 using static TorchSharp.torch;
 
 namespace TrainingService.Training.Losses;
@@ -13,9 +14,52 @@ public enum TargetKind { ClassIndices, LikeOutput }
 /// </summary>
 public abstract record Loss
 {
+    /// <summary>Keras's epsilon (backend.epsilon()), used for clipping probabilities.</summary>
+    public const double Epsilon = 1e-7;
+
     public abstract TargetKind Targets { get; }
 
+    /// <summary>The output activation whose pre-activation values this loss can use as <c>logits</c>
+    /// ("softmax" for categorical cross-entropies, "sigmoid" for binary); null when it never uses logits.
+    /// The engine must pass logits only when the output's activation is exactly this one.</summary>
+    public virtual string? LogitsActivation => null;
+
     /// <summary>Per-example loss, shape (N,). <paramref name="logits"/> is the pre-activation of a softmax/sigmoid
-    /// output (null otherwise); cross-entropies use it for an exact, stable result as Keras's TF backend does.</summary>
+    /// output (null otherwise); cross-entropies use it for an exact, stable result as Keras's TF backend does.
+    /// Losses computed per element (shape (N, …)) are averaged over the non-batch axes, which reduces to Keras's
+    /// sum_over_batch_size when examples are weighted equally.</summary>
     public abstract Tensor PerExample(Tensor yTrue, Tensor yPred, Tensor? logits);
+
+    /// <summary>Keras's "sum_over_batch_size": Σ(weight · loss) / number of examples (not / Σweight, unlike torch's
+    /// weighted losses). <paramref name="sampleWeight"/> is per example (class weights), or null.</summary>
+    public static Tensor Reduce(Tensor perExample, Tensor? sampleWeight) =>
+        sampleWeight is null ? perExample.mean() : (perExample * sampleWeight).sum() / perExample.shape[0];
+
+    /// <summary>Problems with targets of this signature for an output of <paramref name="outputShape"/> (per example),
+    /// as plain messages; the caller adds the path.</summary>
+    public virtual IEnumerable<string> CheckTargets(int[] outputShape, TargetSignature target) =>
+        LossChecks.LikeOutput(this, outputShape, target);
+
+    /// <summary>Mean over every axis but the batch axis.</summary>
+    protected static Tensor MeanRest(Tensor t) => t.dim() <= 1 ? t : t.flatten(1).mean([1]);
+
+    /// <summary>Keras's squeeze_or_expand_to_same_rank, and targets cast to the prediction's dtype. Integer class labels
+    /// for an output of several units (one per class) are one-hot encoded first, so a loss given the dataset's labels
+    /// directly computes what it would from one-hot targets.</summary>
+    protected static Tensor Align(Tensor yTrue, Tensor yPred)
+    {
+        if (IsInteger(yTrue.dtype) && yPred.shape[^1] > 1
+            && (yTrue.dim() == yPred.dim() - 1 || yTrue.dim() == yPred.dim() && yTrue.shape[^1] == 1))
+        {
+            var labels = yTrue.dim() == yPred.dim() ? yTrue.squeeze(-1) : yTrue;
+            return nn.functional.one_hot(labels.to_type(ScalarType.Int64), yPred.shape[^1]).to_type(yPred.dtype);
+        }
+        if (yTrue.dtype != yPred.dtype) yTrue = yTrue.to_type(yPred.dtype);
+        if (yTrue.dim() == yPred.dim() - 1 && yPred.shape[^1] == 1) return yTrue.unsqueeze(-1);
+        if (yTrue.dim() == yPred.dim() + 1 && yTrue.shape[^1] == 1) return yTrue.squeeze(-1);
+        return yTrue;
+    }
+
+    private static bool IsInteger(ScalarType t) =>
+        t is ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte;
 }

@@ -252,7 +252,7 @@ public static partial class ModelParser
 
     private static string AutoName(Layer layer, Dictionary<string, int> counters, Dictionary<string, Shape[]> taken)
     {
-        var stem = ConfigBinder.SnakeCase(LayerRegistry.NameOf(layer.GetType()));
+        var stem = KerasSnakeCase(LayerRegistry.NameOf(layer.GetType()));
         while (true)
         {
             var n = counters.GetValueOrDefault(stem);
@@ -260,6 +260,13 @@ public static partial class ModelParser
             var name = n == 0 ? stem : $"{stem}_{n}";
             if (!taken.ContainsKey(name)) return name;
         }
+    }
+
+    /// <summary>Keras's <c>to_snake_case</c>: Conv2D → conv2d, MaxPooling2D → max_pooling2d, LSTM → lstm.</summary>
+    public static string KerasSnakeCase(string name)
+    {
+        var s = Regex.Replace(name, "(.)([A-Z][a-z]+)", "$1_$2");
+        return Regex.Replace(s, "([a-z])([A-Z])", "$1_$2").ToLowerInvariant();
     }
 
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_\\-]*$")]

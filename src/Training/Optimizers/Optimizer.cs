@@ -33,7 +33,9 @@ public abstract class Optimizer
     public void Step()
     {
         using var _ = no_grad();
+        using var scope = NewDisposeScope();
         var lr = CurrentLearningRate;
+        BeginStep(Iterations + 1);
         Iterations++;
         var grads = Parameters.Select(p => p.Parameter.grad).ToArray();
         if (Config.GlobalClipnorm is { } global)
@@ -55,6 +57,8 @@ public abstract class Optimizer
                 if (norm > clip) g.mul_(clip / norm);
             }
             if (Config.Clipvalue is { } value) g.clamp_(-value, value);
+            // Keras applies decoupled weight decay (w *= 1 - wd·lr) before the update, for every optimizer that has one.
+            if (Config.WeightDecay is { } wd && wd > 0) Parameters[i].Parameter.mul_(1 - wd * lr);
             Update(i, Parameters[i].Parameter, g, lr, Iterations);
         }
     }
@@ -67,6 +71,12 @@ public abstract class Optimizer
             if (g is not null) { g.detach_(); g.zero_(); }
         }
     }
+
+    /// <summary>Called once per step before any parameter is updated (Nadam's running product). <paramref name="step"/> is 1-based.</summary>
+    protected virtual void BeginStep(long step) { }
+
+    /// <summary>A zero state tensor shaped like parameter <paramref name="index"/>, owned by the optimizer (outside any dispose scope).</summary>
+    protected Tensor Slot(int index) => zeros_like(Parameters[index].Parameter).DetachFromDisposeScope();
 
     /// <summary>Apply one update to parameter <paramref name="index"/>. <paramref name="step"/> is 1-based.</summary>
     protected abstract void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step);

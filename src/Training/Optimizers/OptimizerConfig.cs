@@ -14,6 +14,8 @@ public abstract record OptimizerConfig
     [Range(0, MinExclusive = true)] public double? Clipnorm { get; init; }
     [Range(0, MinExclusive = true)] public double? GlobalClipnorm { get; init; }
     [Range(0, MinExclusive = true)] public double? Clipvalue { get; init; }
+    /// <summary>Decoupled weight decay (<c>w *= 1 - weight_decay·lr</c> each step), available on every Keras 3 optimizer.</summary>
+    [Range(0)] public double? WeightDecay { get; init; }
 
     [NotConfig] public LearningRateSchedule? Schedule { get; init; }
 

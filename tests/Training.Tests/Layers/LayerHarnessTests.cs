@@ -19,7 +19,7 @@ public class LayerHarnessTests
     private static readonly Dictionary<string, Case> Cases = new()
     {
         ["Dense"] = new("""{"type": "Dense", "units": 4, "activation": "relu"}""", [[3]]),
-        ["Dense on 3-D"] = new("""{"type": "Dense", "units": 4}""", [[5, 6, 3]]),
+        ["Dense on a sequence"] = new("""{"type": "Dense", "units": 4}""", [[6, 3]]),
         ["Activation"] = new("""{"type": "Activation", "activation": "softmax"}""", [[3]]),
         ["Dropout"] = new("""{"type": "Dropout", "rate": 0.5}""", [[4, 3]]),
         ["SpatialDropout1D"] = new("""{"type": "SpatialDropout1D", "rate": 0.5}""", [[6, 3]]),

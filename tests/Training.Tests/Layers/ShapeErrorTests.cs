@@ -13,10 +13,19 @@ public class ShapeErrorTests
     }
 
     [Fact]
-    public void Dense_OnAnImage_AppliesToTheLastAxisAsKerasDoes()
+    public void Dense_OnAnImage_SaysToAddFlatten()
+    {
+        // Keras would apply Dense per pixel; on image-shaped input that is nearly always a missing Flatten.
+        var layer = LayerTestKit.Parse("""{"type": "Dense", "units": 10}""");
+        var error = Assert.Throws<ShapeException>(() => layer.OutputShapes([new Shape(13, 13, 32)]));
+        Assert.Equal("expects a 1-D input (or a 2-D sequence), got (13, 13, 32); add Flatten or a global pooling layer before it", error.Message);
+    }
+
+    [Fact]
+    public void Dense_OnASequence_AppliesToEachStep()
     {
         var layer = LayerTestKit.Parse("""{"type": "Dense", "units": 10}""");
-        Assert.Equal(new Shape(13, 13, 10), layer.OutputShapes([new Shape(13, 13, 32)])[0]);
+        Assert.Equal(new Shape(7, 10), layer.OutputShapes([new Shape(7, 32)])[0]);
     }
 
     [Fact]

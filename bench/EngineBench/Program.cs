@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using TrainingService.Bench;
+using TrainingService.Training.Data;
+using TrainingService.Training.Engine;
+using static TorchSharp.torch;
+
+// Seconds per epoch of the three reference models: a hand-written TorchSharp loop (A) against the engine's fit (B),
+// interleaved A B A B on the same data, same thread count. Usage:
+//   dotnet run -c Release --project bench/EngineBench -- [mlp|cnn|lstm ...] [--repeats N] [--samples N] [--threads N]
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var models = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).DefaultIfEmpty("all").ToList();
+if (models.Contains("all")) models = ["mlp", "cnn", "lstm"];
+int Option(string name, int fallback) { var i = Array.IndexOf(args, name); return i >= 0 ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback; }
+var repeats = Option("--repeats", 2);
+var samples = Option("--samples", 0);
+var threads = Option("--threads", Environment.ProcessorCount);
+set_num_threads(threads);
+
+var root = AppContext.BaseDirectory;
+while (!File.Exists(Path.Combine(root, "TrainingService.sln"))) root = Path.GetDirectoryName(root)!;
+Console.WriteLine($"threads {threads}, repeats {repeats}, CPU {CpuModel()}");
+Console.WriteLine("| model | samples | batch | hand-written s/epoch | engine s/epoch | engine samples/s | engine / hand-written |");
+Console.WriteLine("|---|---|---|---|---|---|---|");
+foreach (var model in models)
+{
+    var (x, y, file, source, defaultSamples) = Data(model);
+    var n = samples > 0 ? Math.Min(samples, x.shape[0]) : defaultSamples;
+    x = x.narrow(0, 0, n); y = y.narrow(0, 0, n);
+    var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "examples", file))).RootElement;
+    var fit = JsonDocument.Parse($$"""{"epochs": 1, "batch_size": {{spec.GetProperty("fit").GetProperty("batch_size").GetInt32()}}, "seed": 1}""").RootElement;
+    var plan = TrainingPlan.Parse(spec.GetProperty("model"), spec.GetProperty("compile"), fit);
+    var a = new List<double>();
+    var b = new List<double>();
+    for (var r = 0; r < repeats; r++)
+    {
+        a.Add(HandWritten.Epoch(model, x, y, plan.BatchSize, 1 + r));
+        using var session = ModelSession.Create(plan);
+        using var data = new ArrayDataset([x.alias()], [y.alias()], model == "lstm" ? null : new Scale(1 / 255.0));
+        var clock = Stopwatch.StartNew();
+        session.Fit(data, null, null, CancellationToken.None);
+        b.Add(clock.Elapsed.TotalSeconds);
+    }
+    double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
+    var (ma, mb) = (Median(a), Median(b));
+    Console.WriteLine($"| {model} ({source}) | {n} | {plan.BatchSize} | {ma:F2} | {mb:F2} | {n / mb:F0} | {mb / ma:F3} |");
+}
+
+static (Tensor X, Tensor Y, string File, string Source, long Samples) Data(string model)
+{
+    using var g = new Generator(42);
+    switch (model)
+    {
+        case "mlp":
+            const string dir = "/usr/share/datasets/fashion-mnist";
+            if (File.Exists(Path.Combine(dir, "train-images-idx3-ubyte.gz")))
+                return (ReadIdx(Path.Combine(dir, "train-images-idx3-ubyte.gz")), ReadIdx(Path.Combine(dir, "train-labels-idx1-ubyte.gz")), "mnist-mlp.json", "Fashion-MNIST", 60000);
+            return (randint(0, 256, [60000, 28, 28], ScalarType.Byte, generator: g), randint(0, 10, [60000], ScalarType.Byte, generator: g), "mnist-mlp.json", "synthetic", 60000);
+        case "cnn":
+            return (randint(0, 256, [50000, 32, 32, 3], ScalarType.Byte, generator: g), randint(0, 10, [50000], ScalarType.Byte, generator: g), "cifar10-cnn.json", "synthetic", 10000);
+        default:
+            return (randint(1, 10000, [25000, 100], ScalarType.Int64, generator: g), randint(0, 2, [25000], ScalarType.Int64, generator: g), "imdb-lstm.json", "synthetic", 5000);
+    }
+}
+
+static Tensor ReadIdx(string path)
+{
+    using var gz = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress);
+    using var ms = new MemoryStream();
+    gz.CopyTo(ms);
+    var bytes = ms.ToArray();
+    var rank = bytes[3];
+    var shape = Enumerable.Range(0, rank).Select(i => (long)System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i))).ToArray();
+    return tensor(bytes[(4 + 4 * rank)..], shape);
+}
+
+static string CpuModel() =>
+    File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() ?? "?" : "?";
+
+internal sealed class Scale(double factor) : IBatchTransform
+{
+    public Tensor[] Apply(Tensor[] rawInputs, bool training, Generator rng) => rawInputs.Select(t => t.to(ScalarType.Float32) * factor).ToArray();
+}

@@ -1,0 +1,45 @@
+using System.Reflection;
+using TrainingService.Training.Activations;
+using TrainingService.Training.Initializers;
+using TrainingService.Training.Layers;
+using TrainingService.Training.Specs;
+
+namespace TrainingService.Training.Engine;
+
+/// <summary>One config key as the catalog shows it: name, type, whether required, default.</summary>
+public sealed record CatalogKey(string Name, string Type, bool Required, object? Default);
+
+/// <summary>One entry of the catalog (a layer, optimizer, loss, metric or callback) with its keys.</summary>
+public sealed record CatalogEntry(string Name, IReadOnlyList<string> Aliases, IReadOnlyList<CatalogKey> Keys);
+
+/// <summary>Everything the parser accepts, generated from the same registries the parser uses.</summary>
+public sealed record CatalogListing(
+    IReadOnlyList<CatalogEntry> Layers,
+    IReadOnlyList<string> Activations,
+    IReadOnlyList<string> Initializers,
+    IReadOnlyList<CatalogEntry> Optimizers,
+    IReadOnlyList<CatalogEntry> Losses,
+    IReadOnlyList<CatalogEntry> Metrics,
+    IReadOnlyList<CatalogEntry> Callbacks);
+
+public static partial class Catalog
+{
+    public static CatalogEntry Describe(Type configType, string name, IEnumerable<string>? aliases = null) =>
+        new(name, (aliases ?? []).ToArray(), ConfigBinder.KeysOf(configType).Select(k =>
+            new CatalogKey(k.Name, k.TypeDescription, k.Required, Show(k.Default))).ToArray());
+
+    public static IReadOnlyList<CatalogEntry> LayerEntries() =>
+        LayerRegistry.Types.OrderBy(LayerRegistry.NameOf).Select(t =>
+            Describe(t, LayerRegistry.NameOf(t), t.GetCustomAttribute<KerasNameAttribute>()?.Aliases)).ToArray();
+
+    public static IReadOnlyList<string> ActivationNames() => ActivationRegistry.Names.Order().ToArray();
+
+    public static IReadOnlyList<string> InitializerNames() => Initializer.Names.Order().ToArray();
+
+    private static object? Show(object? value) => value switch
+    {
+        Initializer i => i.Describe(),
+        Regularizers.Regularizer r => r.Describe(),
+        _ => value,
+    };
+}
