@@ -72,7 +72,7 @@ echo "test metrics: $(echo "$run" | jq -c '.metrics')"
 if [ -n "$predict" ]; then
   echo "prediction for $predict:"
   curl -sS -X POST "$url/api/runs/$id/predict" -H 'Content-Type: application/json' --data-binary "@$predict" \
-    | jq -c '.predictions[] | {class, label, p: ((.probabilities // []) | max)}' || exit 1
+    | jq -c '.predictions[] | {"class": .["class"], label: .label, probability: ((.probabilities // []) | max)}' || exit 1
 fi
 echo "$id" > "${RUN_ID_FILE:-/dev/null}"
 exit 0
