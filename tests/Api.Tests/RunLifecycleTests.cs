@@ -174,6 +174,35 @@ public sealed class RunLifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task Catalog_ListsTheEngineRegistries_WithLayerKeysAndDefaults()
+    {
+        var catalog = await (await _factory.CreateClient().GetAsync("/api/catalog")).JsonAsync();
+
+        var dense = catalog.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "Dense");
+        var activation = dense.GetProperty("keys").EnumerateArray().Single(k => k.GetProperty("name").GetString() == "activation");
+        Assert.Equal("linear", activation.GetProperty("default").GetString());
+        foreach (var layer in new[] { "Conv2D", "LSTM", "Embedding", "MaxPooling2D", "Flatten", "BatchNormalization" })
+            Assert.Contains(catalog.GetProperty("layers").EnumerateArray(), l => l.GetProperty("name").GetString() == layer);
+        Assert.Contains("Adam", catalog.GetProperty("optimizers").EnumerateArray().Select(o => o.GetString()));
+        Assert.Contains("categorical_crossentropy", catalog.GetProperty("losses").EnumerateArray().Select(o => o.GetString()));
+        Assert.Contains("accuracy", catalog.GetProperty("metrics").EnumerateArray().Select(o => o.GetString()));
+        Assert.Contains("EarlyStopping", catalog.GetProperty("callbacks").EnumerateArray().Select(o => o.GetString()));
+        Assert.Contains("relu", catalog.GetProperty("activations").EnumerateArray().Select(o => o.GetString()));
+    }
+
+    [Fact]
+    public async Task JobsDashboard_RefusesNonLocalRequests_UnlessConfigured()
+    {
+        // The test server's requests carry no client address, so they are not local.
+        var refused = await _factory.CreateClient().GetAsync("/hangfire");
+        using var open = new ServiceFactory(("Hangfire:DashboardAllowRemote", "true"));
+        var allowed = await open.CreateClient().GetAsync("/hangfire");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+    }
+
+    [Fact]
     public async Task OpenApiDocument_CarriesAWorkedExampleForSubmittingARun()
     {
         var doc = await (await _factory.CreateClient().GetAsync("/openapi/v1.json")).JsonAsync();
