@@ -12,14 +12,19 @@ sequential="${SEQUENTIAL:-100}" clients="${CLIENTS:-32}" per_client="${PER_CLIEN
 
 stats() { sort -n | awk '{a[NR]=$1; s+=$1} END {printf "n=%d  mean=%.1f ms  p50=%.1f ms  p95=%.1f ms  max=%.1f ms\n", NR, s/NR*1000, a[int(NR*0.5)+(NR%2)]*1000, a[int(NR*0.95+0.5)]*1000, a[NR]*1000}'; }
 
-t0=$(date +%s.%N)
-id=$(curl -fsS -X POST "$url/api/runs" -H 'Content-Type: application/json' --data-binary "@$spec" | jq -r .id)
-# First epoch event as a client sees it.
-first=$(curl -sN "$url/api/runs/$id/events" | grep -m1 '^event: epoch' >/dev/null; date +%s.%N)
-run=$(curl -fsS "$url/api/runs/$id")
-echo "submit -> started_at (server clock): $(echo "$run" | jq -r '((.started_at | sub("\\.[0-9]+";"") | fromdateiso8601) - (.created_at | sub("\\.[0-9]+";"") | fromdateiso8601))') s (second resolution)"
-echo "submit -> first epoch event (client): $(awk "BEGIN {printf \"%.2f\", $first - $t0}") s"
-until [ "$(curl -fsS "$url/api/runs/$id" | jq -r .status)" = "succeeded" ]; do sleep 0.2; done
+# Submit -> start (server clock: created_at to started_at) and -> first epoch event (client clock), on a cold
+# service (first run: dataset load, model build, JIT) and again warm.
+for label in cold warm; do
+  t0=$(date +%s.%N)
+  id=$(curl -fsS -X POST "$url/api/runs" -H 'Content-Type: application/json' --data-binary "@$spec" | jq -r .id)
+  curl -sN "$url/api/runs/$id/events" | grep -m1 '^event: epoch' >/dev/null || true  # curl ends on SIGPIPE
+  first=$(date +%s.%N)
+  run=$(curl -fsS "$url/api/runs/$id")
+  created=$(date -d "$(echo "$run" | jq -r .created_at)" +%s.%N)
+  started=$(date -d "$(echo "$run" | jq -r .started_at)" +%s.%N)
+  echo "$label: submit -> run started $(awk "BEGIN {printf \"%.3f\", $started - $created}") s (server), -> first epoch event $(awk "BEGIN {printf \"%.3f\", $first - $t0}") s (client)"
+  until [ "$(curl -fsS "$url/api/runs/$id" | jq -r .status)" = "succeeded" ]; do sleep 0.2; done
+done
 echo "run $id succeeded: $(curl -fsS "$url/api/runs/$id" | jq -c .metrics)"
 
 one=$(jq -c '{instances: [.instances[0]]}' "$instances")
