@@ -198,6 +198,35 @@ public sealed class TrainingJobTests : IDisposable
     }
 
     [Fact]
+    public async Task Predict_TakesImageFiles_ForAnImageModel()
+    {
+        var client = _factory.CreateClient();
+        var id = (await client.SubmitAsync(Specs.Digits(epochs: 8))).Id();
+        await client.WaitForEndAsync(id, Patience);
+        using var instances = JsonDocument.Parse(Specs.DigitInstances);
+        using var form = new MultipartFormDataContent();
+        var i = 0;
+        foreach (var digit in instances.RootElement.GetProperty("instances").EnumerateArray())
+        {
+            // The stored pixels (0-16) as an 8x8 greyscale PNG: the same example, sent as a file.
+            using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(8, 8);
+            var rows = digit.EnumerateArray().ToArray();
+            for (var y = 0; y < 8; y++)
+                for (var x = 0; x < 8; x++)
+                    image[x, y] = new SixLabors.ImageSharp.PixelFormats.L8((byte)rows[y][x].GetInt32());
+            using var png = new MemoryStream();
+            SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, png);
+            form.Add(new ByteArrayContent(png.ToArray()), "file", $"digit{i++}.png");
+        }
+
+        var response = await client.PostAsync($"/api/runs/{id}/predict", form);
+        var body = await response.JsonAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal([0, 1, 2], body.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("class").GetInt32()));
+    }
+
+    [Fact]
     public async Task QueuedRuns_WaitForTheSingleWorker_AndAllFinish()
     {
         var client = _factory.CreateClient();

@@ -17,7 +17,7 @@ public static class ModelsApi
         app.MapPost("/api/runs/{id:guid}/predict", PredictWithRun)
             .WithTags("Predictions").WithName("PredictWithRun")
             .WithSummary("Predict with a succeeded run's model")
-            .Accepts<PredictRequest>("application/json")
+            .Accepts<PredictRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.Predict);
 
         var models = app.MapGroup("/api/models").WithTags("Models");
@@ -26,7 +26,7 @@ public static class ModelsApi
         models.MapPost("/{name}/predict", PredictWithModel)
             .WithTags("Predictions").WithName("PredictWithModel")
             .WithSummary("Predict with the newest succeeded run of that name")
-            .Accepts<PredictRequest>("application/json")
+            .Accepts<PredictRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.Predict);
         return app;
     }
