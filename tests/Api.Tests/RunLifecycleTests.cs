@@ -183,10 +183,14 @@ public sealed class RunLifecycleTests : IDisposable
         Assert.Equal("linear", activation.GetProperty("default").GetString());
         foreach (var layer in new[] { "Conv2D", "LSTM", "Embedding", "MaxPooling2D", "Flatten", "BatchNormalization" })
             Assert.Contains(catalog.GetProperty("layers").EnumerateArray(), l => l.GetProperty("name").GetString() == layer);
-        Assert.Contains("Adam", catalog.GetProperty("optimizers").EnumerateArray().Select(o => o.GetString()));
-        Assert.Contains("categorical_crossentropy", catalog.GetProperty("losses").EnumerateArray().Select(o => o.GetString()));
-        Assert.Contains("accuracy", catalog.GetProperty("metrics").EnumerateArray().Select(o => o.GetString()));
-        Assert.Contains("EarlyStopping", catalog.GetProperty("callbacks").EnumerateArray().Select(o => o.GetString()));
+        string[] Names(string section) => catalog.GetProperty(section).EnumerateArray().Select(o => o.GetProperty("name").GetString()!).ToArray();
+        Assert.Contains("Adam", Names("optimizers"));
+        Assert.Contains("categorical_crossentropy", Names("losses"));
+        Assert.Contains("accuracy", Names("metrics"));
+        Assert.Contains("EarlyStopping", Names("callbacks"));
+        var adam = catalog.GetProperty("optimizers").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "Adam");
+        var epsilon = adam.GetProperty("keys").EnumerateArray().Single(k => k.GetProperty("name").GetString() == "epsilon");
+        Assert.Equal(1e-7, epsilon.GetProperty("default").GetDouble(), 12);
         Assert.Contains("relu", catalog.GetProperty("activations").EnumerateArray().Select(o => o.GetString()));
     }
 
