@@ -36,6 +36,8 @@ public static class Health
                 }, Json.Options);
             },
         }).WithTags("Health");
+        // Liveness only, no work: also the framework's ceiling in the serving benchmark (docs/benchmarks.md).
+        app.MapGet("/ping", () => "pong").WithTags("Health").WithName("Ping").WithSummary("Liveness: answers pong, checks nothing");
         return app;
     }
 

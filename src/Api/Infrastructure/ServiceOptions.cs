@@ -76,6 +76,16 @@ public sealed class PredictionOptions
 
     /// <summary>Largest number of instances in one request.</summary>
     public int MaxInstances { get; set; } = 1024;
+
+    /// <summary>Stack concurrent requests for one model into one forward pass (as TorchServe and Triton batch).</summary>
+    public bool DynamicBatching { get; set; }
+
+    /// <summary>With <see cref="DynamicBatching"/>: most requests in one forward pass.</summary>
+    public int MaxBatchSize { get; set; } = 64;
+
+    /// <summary>With <see cref="DynamicBatching"/>: longest a batch waits for more requests after its first one; 0 =
+    /// take only what is already queued (requests still gather while the previous batch computes).</summary>
+    public double MaxBatchWaitMs { get; set; } = 1;
 }
 
 /// <summary><c>Hangfire</c>: the job dashboard.</summary>

@@ -79,8 +79,7 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
     /// <summary>Runs <paramref name="use"/> with the restored model of a succeeded run.</summary>
     public async Task<T> UseAsync<T>(Guid runId, Func<LoadedModel, T> use, CancellationToken ct)
     {
-        var model = await GetAsync(runId, ct);
-        while (!model.TryEnter()) model = await GetAsync(runId, ct); // evicted meanwhile: restore again
+        var model = await AcquireAsync(runId, ct);
         try
         {
             return use(model);
@@ -89,6 +88,14 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
         {
             model.Leave();
         }
+    }
+
+    /// <summary>The restored model, held until <see cref="LoadedModel.Leave"/> (it is not disposed before that).</summary>
+    internal async Task<LoadedModel> AcquireAsync(Guid runId, CancellationToken ct)
+    {
+        var model = await GetAsync(runId, ct);
+        while (!model.TryEnter()) model = await GetAsync(runId, ct); // evicted meanwhile: restore again
+        return model;
     }
 
     private async Task<LoadedModel> GetAsync(Guid runId, CancellationToken ct)
