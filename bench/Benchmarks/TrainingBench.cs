@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TrainingService.Training.Data;
+using TrainingService.Training.Engine;
+using static TorchSharp.torch;
+
+namespace TrainingService.Bench;
+
+/// <summary>One reference model's epoch times: hand-written TorchSharp (A), engine fit (B), a run through the HTTP
+/// API and the Hangfire job (C, the run's own epoch duration), PyTorch 1.13 (P); taken interleaved A B C P.</summary>
+public sealed record TrainingResult(string Model, string Source, long Samples, int Batch,
+    List<double> Hand, List<double> Engine, List<double> Job, List<double> Peer, double? ServicePeakRssMb, string? PeerVersion, long PeerSamples)
+{
+    /// <summary>The peer's seconds per epoch of <see cref="Samples"/> examples (it may train on fewer: see PeerSamples).</summary>
+    public double PeerEpoch => Median(Peer) * Samples / PeerSamples;
+
+    public static double Median(IReadOnlyList<double> v)
+    {
+        if (v.Count == 0) return double.NaN;
+        var s = v.Order().ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+}
+
+public static class TrainingBench
+{
+    public static readonly IReadOnlyDictionary<string, string> Examples = new Dictionary<string, string>
+    {
+        ["mlp"] = "mnist-mlp.json", ["cnn"] = "cifar10-cnn.json", ["lstm"] = "imdb-lstm.json",
+    };
+
+    /// <summary>Forward multiply-adds per example (FLOPs of a training step ≈ 3 × 2 × this: forward, and the two
+    /// gradient products of backward).</summary>
+    public static readonly IReadOnlyDictionary<string, double> ForwardMacs = new Dictionary<string, double>
+    {
+        ["mlp"] = 784 * 128 + 128 * 10,
+        // conv1 30·30·32 outputs × 3·3·3, conv2 13·13·64 outputs × 3·3·32, dense 2304 × 10
+        ["cnn"] = 30 * 30 * 32 * 27 + 13 * 13 * 64 * 288 + 2304 * 10,
+    };
+
+    public static async Task<TrainingResult> RunAsync(string model, BenchOptions o, string work, Action<string> log)
+    {
+        using var data = ReferenceData.Create(model, o.Samples(model));
+        var dataDir = Directory.CreateDirectory(Path.Combine(work, "data")).FullName;
+        var datasetsRoot = Directory.CreateDirectory(Path.Combine(work, "datasets")).FullName;
+        data.WriteRaw(dataDir);
+        data.WriteCanonical(datasetsRoot);
+
+        var spec = JsonNode.Parse(File.ReadAllText(Path.Combine(o.RepoRoot, "examples", Examples[model])))!.AsObject();
+        var batch = spec["fit"]!["batch_size"]!.GetValue<int>();
+        var fitJson = JsonDocument.Parse($$"""{"epochs": 1, "batch_size": {{batch}}, "seed": 1}""").RootElement;
+        var plan = TrainingPlan.Parse(JsonDocument.Parse(spec["model"]!.ToJsonString()).RootElement,
+            JsonDocument.Parse(spec["compile"]!.ToJsonString()).RootElement, fitJson);
+
+        ServiceHost? service = null;
+        if (o.Service)
+        {
+            service = await ServiceHost.StartAsync(o, Path.Combine(work, "service"), Harness.Settings(o, datasetsRoot));
+        }
+        var peer = o.Python ? PythonPeer.Find(o) : null;
+        // PyTorch 1.13 from Debian (no MKL) trains the LSTM at a few dozen examples per second: it gets a slice.
+        var peerSamples = model == "lstm" ? Math.Min(data.Count, o.PeerLstmSamples) : data.Count;
+        var result = new TrainingResult(model, data.Source, data.Count, batch, [], [], [], [], null, peer?.Version, peerSamples);
+        try
+        {
+            // Warm-up, not counted: JIT, libtorch's first kernels, the service's first dataset load.
+            using (var few = ReferenceData.Create(model, Math.Min(data.Count, 4L * batch)))
+            {
+                HandWritten.Epoch(model, few.X, few.Y, batch, 0);
+                EngineEpoch(plan, model, few);
+            }
+            if (service is not null) await JobEpochAsync(service, spec, model, data, -1, warmUp: true);
+
+            for (var r = 0; r < o.Repeats; r++)
+            {
+                result.Hand.Add(HandWritten.Epoch(model, data.X, data.Y, batch, 1 + r));
+                log($"  {model} #{r + 1} A hand-written {result.Hand[^1]:F2} s");
+                result.Engine.Add(EngineEpoch(plan, model, data));
+                log($"  {model} #{r + 1} B engine fit   {result.Engine[^1]:F2} s");
+                if (service is not null)
+                {
+                    result.Job.Add(await JobEpochAsync(service, spec, model, data, r));
+                    log($"  {model} #{r + 1} C job          {result.Job[^1]:F2} s");
+                }
+                if (peer is not null)
+                {
+                    result.Peer.Add(peer.Epoch(model, dataDir, peerSamples, batch, o.Threads, 1 + r, data.Source == "Fashion-MNIST"));
+                    log($"  {model} #{r + 1} P PyTorch      {result.Peer[^1]:F2} s ({peerSamples} examples)");
+                }
+            }
+            if (service is not null) result = result with { ServicePeakRssMb = service.Memory().Peak };
+        }
+        finally
+        {
+            service?.Stop();
+            service?.Dispose();
+        }
+        return result;
+    }
+
+    private static double EngineEpoch(TrainingPlan plan, string model, ReferenceData data)
+    {
+        using var session = ModelSession.Create(plan);
+        using var dataset = new ArrayDataset([data.X.alias()], [data.Y.alias()], model == "lstm" ? null : new Scale(1 / 255.0));
+        var clock = Stopwatch.StartNew();
+        session.Fit(dataset, null, null, CancellationToken.None);
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Submits the reference spec (one epoch, this data) and returns the epoch's own duration_seconds.</summary>
+    private static async Task<double> JobEpochAsync(ServiceHost service, JsonObject example, string model, ReferenceData data, int repeat, bool warmUp = false)
+    {
+        var spec = example.DeepClone().AsObject();
+        spec["name"] = $"bench-{model}";
+        spec["fit"] = new JsonObject { ["epochs"] = 1, ["batch_size"] = example["fit"]!["batch_size"]!.GetValue<int>(), ["seed"] = 1 + repeat };
+        var dataset = spec["dataset"]!.AsObject();
+        if (model == "mlp")
+        {
+            // The catalog's Fashion-MNIST is the same files; a subset when the benchmark takes fewer examples.
+            dataset["name"] = data.Source == "Fashion-MNIST" ? "fashion_mnist" : "mnist";
+            if (data.Count < 60000) dataset["preprocessing"]!["subset"] = new JsonObject { ["train"] = data.Count, ["test"] = 100 };
+        }
+        if (warmUp)
+        {
+            spec["name"] = $"bench-{model}-warm-up";
+            dataset["preprocessing"]!["subset"] = new JsonObject { ["train"] = 4 * example["fit"]!["batch_size"]!.GetValue<int>(), ["test"] = 10 };
+        }
+        var id = await service.SubmitAsync(spec.ToJsonString());
+        await service.WaitForSuccessAsync(id, TimeSpan.FromMinutes(10), pollMs: 200);
+        var metrics = await service.GetJsonAsync($"/api/runs/{id}/metrics");
+        return metrics.EnumerateArray().First().GetProperty("duration_seconds").GetDouble();
+    }
+
+    private sealed class Scale(double factor) : IBatchTransform
+    {
+        public Tensor[] Apply(Tensor[] rawInputs, bool training, Generator rng) => rawInputs.Select(t => t.to(ScalarType.Float32) * factor).ToArray();
+    }
+}
