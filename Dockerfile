@@ -4,8 +4,9 @@
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
-# Restore first, from the project files only, so code changes do not re-download packages.
-COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig ./
+# Restore first, from the project files only, so code changes do not re-download packages. global.json is left
+# out on purpose: the image's own .NET 10 SDK builds the app, whatever feature band the developers pin.
+COPY Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig ./
 COPY build/ build/
 COPY src/Api/Api.csproj src/Api/
 COPY src/Persistence/Persistence.csproj src/Persistence/
