@@ -30,6 +30,8 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
         if (document.ValueKind != JsonValueKind.Object)
             throw new SpecException(rootPath, $"expected a Keras model object, got {ConfigBinder.Describe(document)}");
         var (model, modelPath, versionText, versionPath, compile, compilePath) = Unwrap(document, rootPath);
+        if (document.TryGetProperty("weightsManifest", out var manifest) && manifest.ValueKind == JsonValueKind.Array && manifest.GetArrayLength() > 0)
+            _notes.Add("the TF.js weight shards named in weightsManifest are not read; training starts from fresh weights");
         versionText = versionOverride ?? versionText;
         if (versionText is null && !model.TryGetProperty("module", out _))
         {
@@ -150,11 +152,11 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
                 continue;
             }
             if (i == 0 || i == start) _layerConfig.CheckBatchSize(items[i], itemPath);
+            // A refused layer is skipped so the layers after it are still checked: one error per item.
             var outputs = ConvertCall(items[i], itemPath, prefix, weights, [current]);
-            if (outputs is null) return null;
-            current = outputs[0];
+            if (outputs is not null) current = outputs[0];
         }
-        return [current];
+        return _errors.Count > 0 ? null : [current];
     }
 
     /// <summary>The per-example input shape and dtype of a top-level Sequential model, from its InputLayer, its first
@@ -258,9 +260,9 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
                 progress = true;
                 var (element, itemPath) = items[i];
                 var args = refs.Select(r => tensors[(r.Layer, r.Tensor)]).ToList();
-                var outputs = ConvertCall(element, itemPath, prefix, weights[i], args);
-                if (outputs is null) return null;
-                var name = LayerName(element)!;
+                // A refused layer still "produces" its tensors so the layers reading it are checked too.
+                var name = LayerName(element) ?? $"#{i}";
+                var outputs = ConvertCall(element, itemPath, prefix, weights[i], args) ?? Enumerable.Repeat(name, 8).ToList();
                 for (var k = 0; k < outputs.Count; k++) tensors[(name, k)] = outputs[k];
             }
             if (progress) continue;
