@@ -1,6 +1,41 @@
+using TorchSharp;
+using TrainingService.Api.Catalog;
+using TrainingService.Api.Datasets;
+using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Jobs;
+using TrainingService.Api.Models;
+using TrainingService.Api.Runs;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceStorage();
+builder.AddTrainingJobs();
+builder.AddApiDocs();
+builder.AddServiceHealth();
+builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+builder.Services.AddProblemDetails();
+builder.Services.AddSingleton<IDatasets, CatalogDatasets>();
+builder.Services.AddScoped<RunSubmission>();
+builder.Services.AddSingleton<ModelCache>();
+builder.Services.AddSingleton<PredictionService>();
+
 var app = builder.Build();
-app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+
+await app.PrepareStorageAsync();
+torch.set_num_threads(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrainingOptions>>().Value.EffectiveTorchThreads);
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
+app.MapRunsApi();
+app.MapModelsApi();
+app.MapDatasetsApi();
+app.MapCatalogApi();
+app.MapServiceHealth();
+app.MapApiDocs();
+app.MapJobsDashboard();
+
 app.Run();
 
+/// <summary>Entry point, visible to the integration tests' <c>WebApplicationFactory</c>.</summary>
 public partial class Program;

@@ -16,6 +16,9 @@ public static class CallbackRegistry
 
     public static IEnumerable<string> Names => ByName.Keys;
 
+    /// <summary>Each callback's Keras name and config record, for the catalog.</summary>
+    public static IEnumerable<(string Name, Type Config)> Entries => ByName.Select(kv => (kv.Key, kv.Value));
+
     public static CallbackConfig? Parse(JsonElement value, string path, List<SpecError> errors)
     {
         var obj = KerasObject.Read(value, path, "callback", Names, errors);

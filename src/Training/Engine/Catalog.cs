@@ -20,10 +20,24 @@ public sealed record CatalogListing(
     IReadOnlyList<CatalogEntry> Optimizers,
     IReadOnlyList<CatalogEntry> Losses,
     IReadOnlyList<CatalogEntry> Metrics,
-    IReadOnlyList<CatalogEntry> Callbacks);
+    IReadOnlyList<CatalogEntry> Callbacks,
+    IReadOnlyList<CatalogEntry> LearningRateSchedules);
 
-public static partial class Catalog
+public static class Catalog
 {
+    /// <summary>The whole catalog, built once from the registries.</summary>
+    public static CatalogListing Listing => _listing.Value;
+
+    private static readonly Lazy<CatalogListing> _listing = new(() => new CatalogListing(
+        LayerEntries(),
+        ActivationRegistry.Names.Order().ToArray(),
+        Initializer.Names.Order().ToArray(),
+        Optimizers.OptimizerRegistry.Entries.Select(e => Describe(e.Config, e.Name)).ToArray(),
+        Losses.LossRegistry.Entries.Select(e => Describe(e.Config, e.Name, e.Aliases)).ToArray(),
+        Metrics.MetricRegistry.Entries.Select(e => Describe(e.Config, e.Name, e.Aliases)).ToArray(),
+        Callbacks.CallbackRegistry.Entries.Select(e => Describe(e.Config, e.Name)).ToArray(),
+        Optimizers.ScheduleRegistry.Entries.Select(e => Describe(e.Config, e.Name)).ToArray()));
+
     public static CatalogEntry Describe(Type configType, string name, IEnumerable<string>? aliases = null) =>
         new(name, (aliases ?? []).ToArray(), ConfigBinder.KeysOf(configType).Select(k =>
             new CatalogKey(k.Name, k.TypeDescription, k.Required, Show(k.Default))).ToArray());
@@ -31,10 +45,6 @@ public static partial class Catalog
     public static IReadOnlyList<CatalogEntry> LayerEntries() =>
         LayerRegistry.Types.OrderBy(LayerRegistry.NameOf).Select(t =>
             Describe(t, LayerRegistry.NameOf(t), t.GetCustomAttribute<KerasNameAttribute>()?.Aliases)).ToArray();
-
-    public static IReadOnlyList<string> ActivationNames() => ActivationRegistry.Names.Order().ToArray();
-
-    public static IReadOnlyList<string> InitializerNames() => Initializer.Names.Order().ToArray();
 
     private static object? Show(object? value) => value switch
     {

@@ -69,7 +69,7 @@ public sealed partial class ModelSession
             cancellationToken.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
             var logs = TrainEpoch(train, optimizer, metrics, cancellationToken);
-            var learningRate = optimizer.CurrentLearningRate;
+            var learningRate = optimizer.LastLearningRate;
             if (validation is not null)
             {
                 foreach (var (k, v) in RunEvaluation(validation, fit.BatchSize, CreateMetrics(validation)))

@@ -37,6 +37,10 @@ public static class LossRegistry
     /// <summary>The accepted names: Keras's function names, aliases and class names.</summary>
     public static IEnumerable<string> Names => Table.SelectMany(e => new[] { e.Function }.Concat(e.Aliases).Append(e.Class));
 
+    /// <summary>Each loss's function name, other accepted names and config record, for the catalog.</summary>
+    public static IEnumerable<(string Name, string[] Aliases, Type Config)> Entries =>
+        Table.Select(e => (e.Function, e.Aliases.Append(e.Class).ToArray(), e.Type));
+
     /// <summary>Keras's function name of a loss (<c>categorical_crossentropy</c>).</summary>
     public static string NameOf(Loss loss) => Table.First(e => e.Type == loss.GetType()).Function;
 

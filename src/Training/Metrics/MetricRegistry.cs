@@ -52,6 +52,10 @@ public static class MetricRegistry
     public static IEnumerable<string> Names =>
         Table.SelectMany(e => new[] { e.Function }.Concat(e.Aliases).Append(e.Class)).Where(n => n != "Accuracy");
 
+    /// <summary>Each metric's function name, other accepted names and config record, for the catalog.</summary>
+    public static IEnumerable<(string Name, string[] Aliases, Type Config)> Entries =>
+        Table.Select(e => (e.Function, e.Aliases.Append(e.Class).Where(n => n != "Accuracy").ToArray(), e.Type));
+
     public static MetricSpec? Parse(JsonElement value, string path, List<SpecError> errors)
     {
         var obj = KerasObject.Read(value, path, "metric", Names, errors);

@@ -29,6 +29,9 @@ public abstract class Optimizer
     /// <summary>The learning rate the next step uses.</summary>
     public double CurrentLearningRate => Config.Schedule?.At(Iterations) ?? LearningRate;
 
+    /// <summary>The learning rate the last step used (the one in force at the end of an epoch).</summary>
+    public double LastLearningRate => Iterations == 0 ? CurrentLearningRate : Config.Schedule?.At(Iterations - 1) ?? LearningRate;
+
     /// <summary>One update from the gradients the last backward pass left on the parameters.</summary>
     public void Step()
     {

@@ -32,6 +32,9 @@ public static class OptimizerRegistry
 
     public static IEnumerable<string> Names => ByName.Keys;
 
+    /// <summary>Each optimizer's Keras name and config record, for the catalog.</summary>
+    public static IEnumerable<(string Name, Type Config)> Entries => ByName.Select(kv => (kv.Key, kv.Value));
+
     /// <summary>Keras's compile default.</summary>
     public static OptimizerConfig Default => new RMSprop();
 

@@ -18,6 +18,9 @@ public static class ScheduleRegistry
 
     public static IEnumerable<string> Names => ByName.Keys;
 
+    /// <summary>Each schedule's Keras name and config record, for the catalog.</summary>
+    public static IEnumerable<(string Name, Type Config)> Entries => ByName.Select(kv => (kv.Key, kv.Value));
+
     public static LearningRateSchedule? Parse(JsonElement value, string path, List<SpecError> errors)
     {
         var obj = KerasObject.Read(value, path, "learning-rate schedule", Names, errors);

@@ -1,0 +1,200 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using TrainingService.Api.Infrastructure;
+using TrainingService.Training.Data;
+using TrainingService.Training.Datasets;
+using TrainingService.Training.Datasets.Preprocessing;
+using TrainingService.Training.Engine;
+using TrainingService.Training.Specs;
+
+namespace TrainingService.Api.Datasets;
+
+/// <summary>
+/// <see cref="IDatasets"/> over the dataset catalog of <c>src/Training/Datasets</c>. Datasets are loaded once per
+/// process (<see cref="DatasetCache"/>); checking a submission never loads a catalog dataset, it derives the
+/// signature from the catalog entry and the options, the way the preparer will shape the data.
+/// </summary>
+public sealed class CatalogDatasets : IDatasets, IDisposable
+{
+    private readonly DatasetOptions _options;
+    private readonly DatasetCache _cache;
+    private readonly CsvUploadStore _uploads;
+    private readonly DatasetPreparer _preparer;
+
+    public CatalogDatasets(IOptions<StorageOptions> storage, IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Datasets");
+        var root = section["Root"] ?? Path.Combine(Path.GetFullPath(storage.Value.Root), "datasets");
+        _options = new DatasetOptions
+        {
+            Root = root,
+            AllowDownload = section.GetValue("AllowDownload", false),
+            UploadFolder = section["UploadFolder"] ?? Path.Combine(Path.GetFullPath(storage.Value.Root), "uploads"),
+            MaxUploadBytes = section.GetValue("MaxUploadBytes", new DatasetOptions().MaxUploadBytes),
+            FashionMnistSystemFolders = section.GetSection("FashionMnistSystemFolders").Get<string[]>() ?? new DatasetOptions().FashionMnistSystemFolders,
+        };
+        _cache = new DatasetCache(new DatasetLoader(_options));
+        _uploads = new CsvUploadStore(_options);
+        _preparer = new DatasetPreparer(_cache, _uploads);
+    }
+
+    public long MaxUploadBytes => _options.MaxUploadBytes;
+
+    public IReadOnlyList<DatasetDescription> List() => DatasetCatalog.List(_options).Select(Describe).ToList();
+
+    public DatasetDescription? Describe(string name)
+    {
+        if (name.StartsWith(DatasetSpec.CsvPrefix, StringComparison.Ordinal))
+        {
+            var id = name[DatasetSpec.CsvPrefix.Length..];
+            return _uploads.Exists(id) ? Describe(_uploads.Describe(id)) : null;
+        }
+        return DatasetCatalog.Find(name) is { } d ? Describe(DatasetCatalog.Describe(d, _options)) : null;
+    }
+
+    public DatasetCheck Check(JsonElement dataset, JsonElement? compile)
+    {
+        DatasetSpec spec;
+        try
+        {
+            spec = WithLossDefaults(DatasetSpec.Parse(dataset), compile);
+        }
+        catch (SpecException e)
+        {
+            return DatasetCheck.Invalid(e.Errors);
+        }
+
+        if (spec.IsUpload)
+        {
+            // An upload is small and local: prepare it for real (column names, categories, shapes all checked).
+            try
+            {
+                using var prepared = _preparer.PrepareAsync(spec, CancellationToken.None).GetAwaiter().GetResult();
+                return new DatasetCheck(prepared.Signature, []);
+            }
+            catch (Exception e) when (e is SpecException or DatasetException or CsvException)
+            {
+                return DatasetCheck.Invalid(AsSpecErrors(e));
+            }
+        }
+
+        var d = DatasetCatalog.Find(spec.Name)!;
+        if (DatasetLocator.Locate(d, _options) is null && !_options.AllowDownload)
+            return DatasetCheck.Invalid([new SpecError("dataset.name", $"'{d.Name}' is not available on this machine. {DatasetLocator.Instructions(d, _options)}")]);
+        return new DatasetCheck(StaticSignature(d, spec), []);
+    }
+
+    /// <summary>The signature <see cref="FittedPreprocessing.Signature"/> will report, from the catalog entry alone.</summary>
+    public static DataSignature StaticSignature(DatasetDefinition d, DatasetSpec spec)
+    {
+        var pre = spec.Preprocessing;
+        var input = d.Kind == DatasetKind.Sequences
+            ? new InputSignature([pre.Maxlen ?? -1], true)
+            : new InputSignature(pre.Reshape ?? d.InputShape, false);
+        var classes = d.ClassNames.Count;
+        var target = pre.OneHotLabels == true
+            ? new TargetSignature([classes], false, classes)
+            : new TargetSignature([], true, classes);
+        return new DataSignature([input], [target]);
+    }
+
+    public PreparedData Prepare(JsonElement dataset, JsonElement? compile, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var spec = WithLossDefaults(DatasetSpec.Parse(dataset), compile);
+            var prepared = _preparer.PrepareAsync(spec, cancellationToken).GetAwaiter().GetResult();
+            return new PreparedData(prepared.Train, prepared.Test, prepared.Preprocessing.ToJson(), prepared);
+        }
+        catch (Exception e) when (e is DatasetException or CsvException)
+        {
+            throw new SpecException(AsSpecErrors(e));
+        }
+    }
+
+    public IPredictionCodec CreateCodec(string preprocessingJson) => new Codec(FittedPreprocessing.FromJson(preprocessingJson));
+
+    public DatasetDescription UploadCsv(byte[] content)
+    {
+        try
+        {
+            return Describe(_uploads.Store(content));
+        }
+        catch (CsvException e)
+        {
+            throw new SpecException(AsSpecErrors(e));
+        }
+    }
+
+    /// <summary>Integer labels become one-hot rows when the loss wants them (categorical_crossentropy), unless the
+    /// dataset choice says otherwise.</summary>
+    private static DatasetSpec WithLossDefaults(DatasetSpec spec, JsonElement? compile)
+    {
+        if (spec.Preprocessing.OneHotLabels is not null || !WantsOneHot(compile)) return spec;
+        return spec with { Preprocessing = spec.Preprocessing with { OneHotLabels = true } };
+    }
+
+    private static bool WantsOneHot(JsonElement? compile)
+    {
+        if (compile is not { ValueKind: JsonValueKind.Object } c || !c.TryGetProperty("loss", out var loss)) return false;
+        var name = loss.ValueKind switch
+        {
+            JsonValueKind.String => loss.GetString(),
+            JsonValueKind.Object when loss.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String => t.GetString(),
+            _ => null,
+        };
+        return name is not null && name.Replace("_", "").Equals("categoricalcrossentropy", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static IReadOnlyList<SpecError> AsSpecErrors(Exception e) => e switch
+    {
+        SpecException s => s.Errors,
+        CsvException c => [new SpecError(c.Line is null ? "dataset" : "file", c.Message)],
+        _ => [new SpecError("dataset", e.Message)],
+    };
+
+    private static DatasetDescription Describe(DatasetInfo i) => new(
+        i.Name, i.Kind.ToString().ToLowerInvariant(), i.Available, i.Description,
+        new Dictionary<string, long?> { ["train"] = i.TrainCount, ["test"] = i.TestCount },
+        i.InputShape, i.InputDType, i.ClassNames, null, i.HowToInstall, i.License);
+
+    private static DatasetDescription Describe(CsvUpload u) => new(
+        DatasetSpec.CsvPrefix + u.Id, "table", true, $"CSV upload, {u.Rows} rows, {u.Bytes} bytes",
+        new Dictionary<string, long?> { ["rows"] = u.Rows }, null, null, null,
+        JsonSerializer.SerializeToNode(u.Columns, Json.Options), null, null);
+
+    public void Dispose() => _cache.Dispose();
+
+    private sealed class Codec(FittedPreprocessing fitted) : IPredictionCodec
+    {
+        public ArrayDataset Encode(JsonElement instances) => new(fitted.PrepareInstances(instances), []);
+
+        public ArrayDataset EncodeImages(IReadOnlyList<byte[]> images)
+        {
+            try
+            {
+                return new ArrayDataset(fitted.PrepareImages(images), []);
+            }
+            catch (Exception e) when (e is not SpecException)
+            {
+                throw new SpecException("file", e.Message);
+            }
+        }
+
+        public IReadOnlyList<JsonObject> Decode(IReadOnlyList<TorchSharp.torch.Tensor> outputs) =>
+            fitted.Interpret(outputs).Select(p => p.Outputs.Count == 1 ? Node(p.Outputs[0]) : new JsonObject
+            {
+                ["outputs"] = new JsonObject(p.Outputs.Select(o => KeyValuePair.Create(o.Name, (JsonNode?)Node(o)))),
+            }).ToList();
+
+        private static JsonObject Node(TargetPrediction t) => t.ClassIndex is { } c
+            ? new JsonObject
+            {
+                ["class"] = c,
+                ["label"] = t.ClassName,
+                ["probabilities"] = new JsonArray(t.Probabilities!.Select(v => (JsonNode?)JsonValue.Create(Math.Round(v, 6))).ToArray()),
+            }
+            : new JsonObject { ["values"] = new JsonArray(t.Values!.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()) };
+    }
+}

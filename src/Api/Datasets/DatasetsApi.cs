@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using TrainingService.Api.Infrastructure;
+using TrainingService.Training.Specs;
+
+namespace TrainingService.Api.Datasets;
+
+public static class DatasetsApi
+{
+    public const long MaxUploadBytes = 256L * 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapDatasetsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/datasets").WithTags("Datasets");
+        api.MapGet("/", ListDatasets).WithName("ListDatasets").WithSummary("Built-in and uploaded datasets, and whether each is available here");
+        api.MapGet("/{name}", GetDataset).WithName("GetDataset").WithSummary("Shapes, classes, sizes and availability of one dataset");
+        api.MapPost("/", UploadCsv).WithName("UploadDataset")
+            .WithSummary("Upload a CSV (multipart field 'file'); answers its inferred columns and the name runs use (csv:<id>)")
+            .DisableAntiforgery();
+        return app;
+    }
+
+    public static Ok<IReadOnlyList<DatasetDescription>> ListDatasets(IDatasets datasets) => TypedResults.Ok(datasets.List());
+
+    public static Results<Ok<DatasetDescription>, ProblemHttpResult> GetDataset(string name, IDatasets datasets) =>
+        datasets.Describe(name) is { } d
+            ? TypedResults.Ok(d)
+            : Problems.NotFound("Dataset not found", $"No dataset is named '{name}'. GET /api/datasets lists them.");
+
+    public static async Task<Results<Created<DatasetDescription>, ValidationProblem>> UploadCsv(
+        IFormFile? file, IDatasets datasets, CancellationToken cancellationToken)
+    {
+        if (file is null || file.Length == 0)
+            return Problems.Invalid("file", "Attach a non-empty CSV file (with a header row) as multipart field 'file'.");
+        if (file.Length > MaxUploadBytes)
+            return Problems.Invalid("file", $"At most {MaxUploadBytes} bytes; got {file.Length}.");
+        using var buffer = new MemoryStream();
+        await using (var stream = file.OpenReadStream()) await stream.CopyToAsync(buffer, cancellationToken);
+        try
+        {
+            var description = datasets.UploadCsv(buffer.ToArray());
+            return TypedResults.Created($"/api/datasets/{description.Name}", description);
+        }
+        catch (SpecException e)
+        {
+            var errors = new ValidationErrors();
+            errors.AddRange(e.Errors);
+            return Problems.Invalid(errors);
+        }
+    }
+}

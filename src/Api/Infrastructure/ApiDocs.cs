@@ -1,0 +1,45 @@
+using System.Text.Json.Nodes;
+using Microsoft.OpenApi;
+
+namespace TrainingService.Api.Infrastructure;
+
+public static class ApiDocs
+{
+    /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> (ASP.NET Core's generator).</summary>
+    public static WebApplicationBuilder AddApiDocs(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "TrainingService";
+            doc.Info.Description = "Train Keras-style model definitions with TorchSharp, follow them live, and predict with them.";
+            return Task.CompletedTask;
+        }));
+        return builder;
+    }
+
+    /// <summary>Serves the document and Swagger UI (at <c>/swagger</c>) over it.</summary>
+    public static WebApplication MapApiDocs(this WebApplication app)
+    {
+        app.MapOpenApi();
+        app.UseSwaggerUI(o =>
+        {
+            o.SwaggerEndpoint("/openapi/v1.json", "TrainingService v1");
+            o.RoutePrefix = "swagger";
+        });
+        return app;
+    }
+
+    /// <summary>Puts a worked example on the endpoint's JSON request body.</summary>
+    public static RouteHandlerBuilder WithRequestExample(this RouteHandlerBuilder builder, string exampleJson) =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.RequestBody?.Content is { } content)
+            {
+                foreach (var (type, media) in content)
+                {
+                    if (type.Contains("json", StringComparison.OrdinalIgnoreCase)) media.Example = JsonNode.Parse(exampleJson);
+                }
+            }
+            return Task.CompletedTask;
+        });
+}

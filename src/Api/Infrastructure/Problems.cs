@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace TrainingService.Api.Infrastructure;
+
+/// <summary>The few ProblemDetails the API answers besides validation problems, worded once.</summary>
+public static class Problems
+{
+    public static ProblemHttpResult RunNotFound(Guid id) =>
+        TypedResults.Problem(title: "Run not found", detail: $"No run has id {id}.", statusCode: StatusCodes.Status404NotFound);
+
+    public static ProblemHttpResult Conflict(string title, string detail) =>
+        TypedResults.Problem(title: title, detail: detail, statusCode: StatusCodes.Status409Conflict);
+
+    public static ProblemHttpResult NotFound(string title, string detail) =>
+        TypedResults.Problem(title: title, detail: detail, statusCode: StatusCodes.Status404NotFound);
+
+    public static ValidationProblem Invalid(ValidationErrors errors, string? detail = null) =>
+        TypedResults.ValidationProblem(errors.ToDictionary(), detail: detail, title: "The request is not valid.");
+
+    public static ValidationProblem Invalid(string path, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [path] = [message] }, title: "The request is not valid.");
+}

@@ -1,0 +1,185 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TrainingService.Api.Datasets;
+using TrainingService.Api.Infrastructure;
+using TrainingService.Persistence;
+using TrainingService.Persistence.Runs;
+using TrainingService.Training.Engine;
+
+namespace TrainingService.Api.Models;
+
+/// <summary>A trained model restored for serving, with what its inputs need to be prepared.</summary>
+public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, ModelSession session, IPredictionCodec codec) : IDisposable
+{
+    private readonly Lock _gate = new();
+    private int _users;
+    private bool _evicted;
+    private bool _disposed;
+
+    public Guid RunId { get; } = runId;
+    public string? Name { get; } = name;
+    public TrainingPlan Plan { get; } = plan;
+    public ModelSession Session { get; } = session;
+    public IPredictionCodec Codec { get; } = codec;
+
+    internal bool TryEnter()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return false;
+            _users++;
+            return true;
+        }
+    }
+
+    internal void Leave()
+    {
+        lock (_gate)
+        {
+            _users--;
+            DisposeIfIdle();
+        }
+    }
+
+    internal void Evict()
+    {
+        lock (_gate)
+        {
+            _evicted = true;
+            DisposeIfIdle();
+        }
+    }
+
+    private void DisposeIfIdle()
+    {
+        if (_users > 0 || !_evicted || _disposed) return;
+        _disposed = true;
+        Session.Dispose();
+    }
+
+    public void Dispose() => Evict();
+}
+
+/// <summary>
+/// Restored models, bounded and least-recently-used first out. Concurrent first requests for one run restore it
+/// once. An evicted model is disposed only when the last request using it has finished.
+/// </summary>
+public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options, IOptions<TrainingOptions> training) : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly LinkedList<(Guid Id, Lazy<Task<LoadedModel>> Model)> _order = new();
+    private readonly Dictionary<Guid, LinkedListNode<(Guid Id, Lazy<Task<LoadedModel>> Model)>> _index = [];
+
+    public int Count
+    {
+        get { lock (_gate) return _index.Count; }
+    }
+
+    /// <summary>Runs <paramref name="use"/> with the restored model of a succeeded run.</summary>
+    public async Task<T> UseAsync<T>(Guid runId, Func<LoadedModel, T> use, CancellationToken ct)
+    {
+        var model = await GetAsync(runId, ct);
+        while (!model.TryEnter()) model = await GetAsync(runId, ct); // evicted meanwhile: restore again
+        try
+        {
+            return use(model);
+        }
+        finally
+        {
+            model.Leave();
+        }
+    }
+
+    private async Task<LoadedModel> GetAsync(Guid runId, CancellationToken ct)
+    {
+        Lazy<Task<LoadedModel>> entry;
+        lock (_gate)
+        {
+            if (_index.TryGetValue(runId, out var node))
+            {
+                _order.Remove(node);
+                _order.AddFirst(node);
+                entry = node.Value.Model;
+            }
+            else
+            {
+                entry = new Lazy<Task<LoadedModel>>(() => Task.Run(() => LoadAsync(runId)));
+                _index[runId] = _order.AddFirst((runId, entry));
+                while (_index.Count > Math.Max(1, options.Value.CacheSize))
+                {
+                    var last = _order.Last!;
+                    _order.RemoveLast();
+                    _index.Remove(last.Value.Id);
+                    if (last.Value.Model.IsValueCreated && last.Value.Model.Value.IsCompletedSuccessfully)
+                        last.Value.Model.Value.Result.Evict();
+                }
+            }
+        }
+        try
+        {
+            return await entry.Value.WaitAsync(ct);
+        }
+        catch (Exception) when (entry.Value.IsFaulted)
+        {
+            Forget(runId, entry);
+            throw;
+        }
+    }
+
+    /// <summary>Drops a run's model (its run was deleted).</summary>
+    public void Remove(Guid runId)
+    {
+        lock (_gate)
+        {
+            if (!_index.Remove(runId, out var node)) return;
+            _order.Remove(node);
+            if (node.Value.Model.IsValueCreated && node.Value.Model.Value.IsCompletedSuccessfully) node.Value.Model.Value.Result.Evict();
+        }
+    }
+
+    private void Forget(Guid runId, Lazy<Task<LoadedModel>> entry)
+    {
+        lock (_gate)
+        {
+            if (_index.TryGetValue(runId, out var node) && ReferenceEquals(node.Value.Model, entry))
+            {
+                _index.Remove(runId);
+                _order.Remove(node);
+            }
+        }
+    }
+
+    private async Task<LoadedModel> LoadAsync(Guid runId)
+    {
+        await using var db = await contexts.CreateDbContextAsync();
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == runId)
+            .Select(r => new { r.Name, r.SpecJson, r.PreprocessingJson, r.Status }).SingleOrDefaultAsync()
+            ?? throw new InvalidOperationException($"Run {runId} does not exist.");
+        var weights = await db.RunWeights.AsNoTracking().Where(w => w.RunId == runId && w.Kind == WeightsKind.Final)
+            .Select(w => w.Data).SingleOrDefaultAsync()
+            ?? throw new InvalidOperationException($"Run {runId} has no final weights.");
+        using var spec = JsonDocument.Parse(run.SpecJson);
+        var root = spec.RootElement;
+        JsonElement? compile = root.TryGetProperty("compile", out var c) ? c : null;
+        JsonElement? fit = root.TryGetProperty("fit", out var f) ? f : null;
+        var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, training.Value.Limits);
+        var codec = datasets.CreateCodec(run.PreprocessingJson
+            ?? throw new InvalidOperationException($"Run {runId} has no stored preprocessing."));
+        var session = ModelSession.Restore(plan, weights);
+        return new LoadedModel(runId, run.Name, plan, session, codec);
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var (_, model) in _order)
+            {
+                if (model.IsValueCreated && model.Value.IsCompletedSuccessfully) model.Value.Result.Evict();
+            }
+            _order.Clear();
+            _index.Clear();
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Runs;
+using TrainingService.Persistence;
+using TrainingService.Persistence.Runs;
+using TrainingService.Training.Specs;
+
+namespace TrainingService.Api.Models;
+
+public static class ModelsApi
+{
+    public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/runs/{id:guid}/predict", PredictWithRun)
+            .WithTags("Predictions").WithName("PredictWithRun")
+            .WithSummary("Predict with a succeeded run's model")
+            .Accepts<PredictRequest>("application/json", "multipart/form-data")
+            .WithRequestExample(ApiExamples.Predict);
+
+        var models = app.MapGroup("/api/models").WithTags("Models");
+        models.MapGet("/", ListModels).WithName("ListModels").WithSummary("Model names and the run serving each");
+        models.MapGet("/{name}", GetModel).WithName("GetModel").WithSummary("The run currently serving a model name");
+        models.MapPost("/{name}/predict", PredictWithModel)
+            .WithTags("Predictions").WithName("PredictWithModel")
+            .WithSummary("Predict with the newest succeeded run of that name")
+            .Accepts<PredictRequest>("application/json", "multipart/form-data")
+            .WithRequestExample(ApiExamples.Predict);
+        return app;
+    }
+
+    public static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictWithRun(
+        Guid id, HttpRequest request, TrainingDbContext db, PredictionService predictions, IOptions<PredictionOptions> options, CancellationToken cancellationToken)
+    {
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Name, r.Status }).SingleOrDefaultAsync(cancellationToken);
+        if (run is null) return Problems.RunNotFound(id);
+        if (run.Status != RunStatus.Succeeded)
+            return Problems.Conflict("Run has not succeeded", $"Run {id} is {run.Status.ToWire()}; predictions need a succeeded run.");
+        return await PredictAsync(id, run.Name, request, predictions, options.Value, cancellationToken);
+    }
+
+    public static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictWithModel(
+        string name, HttpRequest request, TrainingDbContext db, PredictionService predictions, IOptions<PredictionOptions> options, CancellationToken cancellationToken)
+    {
+        var runId = await NewestSucceeded(db, name).Select(r => (Guid?)r.Id).FirstOrDefaultAsync(cancellationToken);
+        if (runId is null)
+            return Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.");
+        return await PredictAsync(runId.Value, name, request, predictions, options.Value, cancellationToken);
+    }
+
+    public static async Task<Ok<List<ModelResponse>>> ListModels(TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var rows = await db.Runs.AsNoTracking()
+            .Where(r => r.Status == RunStatus.Succeeded && r.Name != null)
+            .Select(r => new { r.Id, Name = r.Name!, r.FinishedAt, r.MetricsJson })
+            .ToListAsync(cancellationToken);
+        var models = rows.GroupBy(r => r.Name)
+            .Select(g =>
+            {
+                var newest = g.OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id).First();
+                return new ModelResponse(g.Key, newest.Id, newest.FinishedAt, Json.ParseElement(newest.MetricsJson), g.Count());
+            })
+            .OrderBy(m => m.Name, StringComparer.Ordinal)
+            .ToList();
+        return TypedResults.Ok(models);
+    }
+
+    public static async Task<Results<Ok<ModelResponse>, ProblemHttpResult>> GetModel(string name, TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var versions = await NewestSucceeded(db, name).CountAsync(cancellationToken);
+        var newest = await NewestSucceeded(db, name).Select(r => new { r.Id, r.FinishedAt, r.MetricsJson }).FirstOrDefaultAsync(cancellationToken);
+        return newest is null
+            ? Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.")
+            : TypedResults.Ok(new ModelResponse(name, newest.Id, newest.FinishedAt, Json.ParseElement(newest.MetricsJson), versions));
+    }
+
+    private static IQueryable<Run> NewestSucceeded(TrainingDbContext db, string name) =>
+        db.Runs.AsNoTracking()
+            .Where(r => r.Name == name && r.Status == RunStatus.Succeeded)
+            .OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id);
+
+    private static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictAsync(
+        Guid runId, string? name, HttpRequest request, PredictionService predictions, PredictionOptions options, CancellationToken ct)
+    {
+        if (request.HasFormContentType)
+        {
+            // Image models also take files: every file part is one instance, in order.
+            var form = await request.ReadFormAsync(ct);
+            if (form.Files.Count == 0) return Problems.Invalid("file", "Attach one or more image files.");
+            if (form.Files.Count > options.MaxInstances)
+                return Problems.Invalid("file", $"At most {options.MaxInstances} files per request; got {form.Files.Count}.");
+            var images = new List<byte[]>();
+            foreach (var f in form.Files)
+            {
+                using var buffer = new MemoryStream();
+                await f.CopyToAsync(buffer, ct);
+                images.Add(buffer.ToArray());
+            }
+            return await Guarded(() => predictions.PredictImagesAsync(runId, images, ct), runId, name);
+        }
+
+        JsonElement instances;
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("instances", out var i))
+                return Problems.Invalid("instances", "Expected {\"instances\": [ … ]} with one raw example per item.");
+            instances = i.Clone();
+        }
+        catch (JsonException e)
+        {
+            return Problems.Invalid("$", $"The body is not valid JSON: {e.Message}");
+        }
+        if (instances.ValueKind != JsonValueKind.Array || instances.GetArrayLength() == 0)
+            return Problems.Invalid("instances", "Expected a non-empty array of raw examples.");
+        if (instances.GetArrayLength() > options.MaxInstances)
+            return Problems.Invalid("instances", $"At most {options.MaxInstances} instances per request; got {instances.GetArrayLength()}.");
+        return await Guarded(() => predictions.PredictAsync(runId, instances, ct), runId, name);
+    }
+
+    private static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> Guarded(
+        Func<Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>>> predict, Guid runId, string? name)
+    {
+        try
+        {
+            var result = await predict();
+            return TypedResults.Ok(new PredictResponse(runId, name, result));
+        }
+        catch (SpecException e)
+        {
+            var errors = new ValidationErrors();
+            errors.AddRange(e.Errors);
+            return Problems.Invalid(errors);
+        }
+    }
+}

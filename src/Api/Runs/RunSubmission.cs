@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using TrainingService.Api.Datasets;
+using TrainingService.Api.Infrastructure;
+using TrainingService.Persistence.Runs;
+using TrainingService.Training.Engine;
+using TrainingService.Training.Specs;
+
+namespace TrainingService.Api.Runs;
+
+/// <summary>
+/// Turns a submitted body into a run that can be trained, or into the complete list of what is wrong with it.
+/// Everything that can be checked without training is checked here (JSON, names, the model's shapes and limits,
+/// the dataset choice and whether the data fits the model), so a refused request writes and queues nothing.
+/// </summary>
+public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingOptions> training, TimeProvider clock)
+{
+    private static readonly string[] TopLevel = ["name", "dataset", "model", "compile", "fit"];
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex NamePattern();
+
+    /// <summary>Validates <paramref name="body"/>; on success returns a new queued run (not yet saved).</summary>
+    public (Run? Run, ValidationErrors Errors) Validate(byte[] body)
+    {
+        var errors = new ValidationErrors();
+        JsonElement root;
+        try
+        {
+            using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Skip });
+            root = doc.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            errors.Add("$", $"The body is not valid JSON: {e.Message}");
+            return (null, errors);
+        }
+
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("$", $"Expected a JSON object with {string.Join(", ", TopLevel)}; got {root.ValueKind.ToString().ToLowerInvariant()}.");
+            return (null, errors);
+        }
+
+        foreach (var p in root.EnumerateObject())
+        {
+            if (!TopLevel.Contains(p.Name))
+                errors.Add(p.Name, $"Unknown property '{p.Name}'. Accepted: {string.Join(", ", TopLevel)}.");
+        }
+
+        string? name = null;
+        if (root.TryGetProperty("name", out var nameElement) && nameElement.ValueKind != JsonValueKind.Null)
+        {
+            if (nameElement.ValueKind != JsonValueKind.String)
+                errors.Add("name", "Expected a string.");
+            else if (!NamePattern().IsMatch(name = nameElement.GetString()!))
+                errors.Add("name", $"'{name}' is not a valid model name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        }
+
+        var dataset = Section(root, "dataset", required: true, errors);
+        var model = Section(root, "model", required: true, errors);
+        var compile = Section(root, "compile", required: false, errors);
+        var fit = Section(root, "fit", required: false, errors);
+
+        DataSignature? signature = null;
+        if (dataset is { } d)
+        {
+            var check = datasets.Check(d, compile);
+            errors.AddRange(check.Errors);
+            signature = check.Signature;
+        }
+
+        TrainingPlan? plan = null;
+        if (model is { } m)
+        {
+            try
+            {
+                plan = TrainingPlan.Parse(m, compile, fit, training.Value.Limits);
+            }
+            catch (SpecException e)
+            {
+                errors.AddRange(e.Errors);
+            }
+        }
+
+        if (plan is not null && signature is not null)
+            errors.AddRange(plan.CheckData(signature));
+
+        if (!errors.IsEmpty || plan is null) return (null, errors);
+
+        var spec = new JsonObject { ["dataset"] = JsonNode.Parse(dataset!.Value.GetRawText()), ["model"] = JsonNode.Parse(model!.Value.GetRawText()) };
+        if (compile is { } c) spec["compile"] = JsonNode.Parse(c.GetRawText());
+        if (fit is { } f) spec["fit"] = JsonNode.Parse(f.GetRawText());
+
+        var run = new Run
+        {
+            Id = Guid.CreateVersion7(),
+            Name = name,
+            Status = RunStatus.Queued,
+            CreatedAt = clock.GetUtcNow(),
+            EpochsPlanned = plan.Epochs,
+            SpecJson = spec.ToJsonString(),
+            SummaryJson = JsonSerializer.Serialize(plan.Summary, Json.Options),
+        };
+        return (run, errors);
+    }
+
+    public static string Hash(byte[] body) => Convert.ToHexStringLower(SHA256.HashData(body));
+
+    private static JsonElement? Section(JsonElement root, string name, bool required, ValidationErrors errors)
+    {
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required) errors.Add(name, $"'{name}' is required.");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add(name, $"Expected an object; got {value.ValueKind.ToString().ToLowerInvariant()}.");
+            return null;
+        }
+        return value;
+    }
+}

@@ -1,0 +1,279 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Jobs;
+using TrainingService.Persistence;
+using TrainingService.Persistence.Runs;
+
+namespace TrainingService.Api.Runs;
+
+public static class RunsApi
+{
+    public const int MaxBodyBytes = 4 * 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/runs").WithTags("Runs");
+
+        api.MapPost("/", SubmitRun)
+            .WithName("SubmitRun")
+            .WithSummary("Submit a training run")
+            .WithDescription("Validates everything that can be checked without training and queues the run. " +
+                             "An Idempotency-Key header makes a retried submission return the same run.")
+            .Accepts<SubmitRunRequest>("application/json")
+            .WithRequestExample(ApiExamples.SubmitRun);
+        api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("List runs, newest first");
+        api.MapGet("/{id:guid}", GetRun).WithName("GetRun").WithSummary("A run with its status, metrics, summary and spec");
+        api.MapGet("/{id:guid}/metrics", GetMetrics).WithName("GetRunMetrics").WithSummary("One row per finished epoch");
+        api.MapGet("/{id:guid}/events", StreamEvents).WithName("StreamRunEvents")
+            .WithSummary("Server-Sent Events: status changes and one event per epoch, live");
+        api.MapPost("/{id:guid}/cancel", CancelRun).WithName("CancelRun").WithSummary("Stop a queued or running run");
+        api.MapDelete("/{id:guid}", DeleteRun).WithName("DeleteRun").WithSummary("Cancel if needed, then remove the run, its metrics and weights");
+        api.MapGet("/{id:guid}/weights", GetWeights).WithName("GetRunWeights")
+            .WithSummary("Download weights: final (default), best or checkpoint");
+        return app;
+    }
+
+    public static async Task<Results<Accepted<RunResponse>, ValidationProblem, ProblemHttpResult>> SubmitRun(
+        HttpRequest request,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        TrainingDbContext db,
+        RunSubmission submission,
+        RunQueue queue,
+        RunEvents events,
+        CancellationToken cancellationToken)
+    {
+        if (idempotencyKey is { Length: 0 or > 200 })
+            return Problems.Invalid("Idempotency-Key", "The Idempotency-Key header must be 1-200 characters.");
+
+        var body = await ReadBodyAsync(request, cancellationToken);
+        if (body is null)
+            return Problems.Invalid("$", $"The body must be at most {MaxBodyBytes} bytes.");
+        var hash = RunSubmission.Hash(body);
+
+        if (idempotencyKey is not null && await FindByKeyAsync(db, idempotencyKey, cancellationToken) is { } existing)
+            return Replay(existing, hash);
+
+        var (run, errors) = submission.Validate(body);
+        if (run is null) return Problems.Invalid(errors);
+
+        run.IdempotencyKey = idempotencyKey;
+        run.RequestHash = idempotencyKey is null ? null : hash;
+        db.Runs.Add(run);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (idempotencyKey is not null && e.InnerException is SqliteException { SqliteErrorCode: 19 })
+        {
+            // Two submissions with the same key raced; the other one won.
+            db.ChangeTracker.Clear();
+            if (await FindByKeyAsync(db, idempotencyKey, cancellationToken) is { } winner) return Replay(winner, hash);
+            throw;
+        }
+
+        queue.Enqueue(run.Id);
+        events.Notify(run.Id);
+        return TypedResults.Accepted($"/api/runs/{run.Id}", run.AsRunResponse());
+    }
+
+    private static Results<Accepted<RunResponse>, ValidationProblem, ProblemHttpResult> Replay(Run existing, string hash) =>
+        existing.RequestHash == hash
+            ? TypedResults.Accepted($"/api/runs/{existing.Id}", existing.AsRunResponse())
+            : Problems.Conflict("Idempotency key reused",
+                $"The Idempotency-Key was first used for run {existing.Id} with a different body; use a new key for a new run.");
+
+    private static Task<Run?> FindByKeyAsync(TrainingDbContext db, string key, CancellationToken ct) =>
+        db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.IdempotencyKey == key, ct);
+
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    public static async Task<Results<Ok<RunPage>, ValidationProblem>> ListRuns(
+        TrainingDbContext db,
+        [FromQuery] string? status,
+        [FromQuery] string? name,
+        [FromQuery] int? page,
+        [FromQuery(Name = "page_size")] int? pageSize,
+        CancellationToken cancellationToken)
+    {
+        var errors = new ValidationErrors();
+        RunStatus parsed = default;
+        if (status is not null && !RunStatusExtensions.TryParseWire(status, out parsed))
+            errors.Add("status", $"Unknown status '{status}'. Accepted: {string.Join(", ", Enum.GetValues<RunStatus>().Select(s => s.ToWire()))}.");
+        if (page is < 1) errors.Add("page", "Pages start at 1.");
+        if (pageSize is < 1 or > 200) errors.Add("page_size", "Between 1 and 200.");
+        if (!errors.IsEmpty) return Problems.Invalid(errors);
+
+        var p = page ?? 1;
+        var size = pageSize ?? 20;
+        var query = db.Runs.AsNoTracking();
+        if (status is not null) query = query.Where(r => r.Status == parsed);
+        if (name is not null) query = query.Where(r => r.Name == name);
+        var total = await query.CountAsync(cancellationToken);
+        var rows = await query
+            .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
+            .Skip((p - 1) * size).Take(size)
+            .Select(r => new { r.Id, r.Name, r.Status, r.CreatedAt, r.StartedAt, r.FinishedAt, r.EpochsCompleted, r.EpochsPlanned, r.MetricsJson, r.Error })
+            .ToListAsync(cancellationToken);
+        var items = rows.Select(r => new RunListItem(r.Id, r.Name, r.Status.ToWire(), r.CreatedAt, r.StartedAt, r.FinishedAt,
+            r.EpochsCompleted, r.EpochsPlanned, Json.ParseElement(r.MetricsJson), r.Error)).ToList();
+        return TypedResults.Ok(new RunPage(items, p, size, total));
+    }
+
+    public static async Task<Results<Ok<RunResponse>, ProblemHttpResult>> GetRun(Guid id, TrainingDbContext db, CancellationToken cancellationToken) =>
+        await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken) is { } run
+            ? TypedResults.Ok(run.AsRunResponse())
+            : Problems.RunNotFound(id);
+
+    public static async Task<Results<Ok<List<EpochMetricResponse>>, ProblemHttpResult>> GetMetrics(Guid id, TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return Problems.RunNotFound(id);
+        var rows = await db.EpochMetrics.AsNoTracking().Where(m => m.RunId == id).OrderBy(m => m.Epoch).ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.Select(m => m.AsResponse()).ToList());
+    }
+
+    public static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamEvents(
+        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events,
+        [FromHeader(Name = "Last-Event-ID")] string? lastEventId, CancellationToken cancellationToken)
+    {
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return Problems.RunNotFound(id);
+        }
+        var after = int.TryParse(lastEventId?.Replace("epoch-", ""), out var n) ? n : 0;
+        return TypedResults.ServerSentEvents(RunEventStream(id, after, contexts, events, cancellationToken));
+    }
+
+    /// <summary>Replays finished epochs, then follows the run until it ends. Each round re-reads the database, so
+    /// the stream is right whichever process trains the run; in-process events only make it prompt.</summary>
+    private static async IAsyncEnumerable<SseItem<string>> RunEventStream(
+        Guid id, int afterEpoch, IDbContextFactory<TrainingDbContext> contexts, RunEvents events,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        string? lastStatus = null;
+        var lastEpoch = afterEpoch;
+        while (!ct.IsCancellationRequested)
+        {
+            var wake = events.WaitAsync(id, TimeSpan.FromSeconds(1), ct);
+            Run? run;
+            List<EpochMetric> epochs;
+            await using (var db = await contexts.CreateDbContextAsync(ct))
+            {
+                run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, ct);
+                epochs = run is null ? [] : await db.EpochMetrics.AsNoTracking()
+                    .Where(m => m.RunId == id && m.Epoch > lastEpoch).OrderBy(m => m.Epoch).ToListAsync(ct);
+            }
+            if (run is null)
+            {
+                yield return new SseItem<string>(JsonSerializer.Serialize(new { id, status = "deleted" }, Json.Options), "status");
+                yield break;
+            }
+            // The status event for a run that has ended goes after its last epochs.
+            var status = run.Status.ToWire();
+            if (status != lastStatus && !run.Status.IsTerminal())
+            {
+                yield return StatusEvent(run);
+                lastStatus = status;
+            }
+            foreach (var m in epochs)
+            {
+                yield return new SseItem<string>(JsonSerializer.Serialize(m.AsResponse(), Json.Options), "epoch") { EventId = $"epoch-{m.Epoch}" };
+                lastEpoch = m.Epoch;
+            }
+            if (run.Status.IsTerminal())
+            {
+                yield return StatusEvent(run);
+                yield break;
+            }
+            try
+            {
+                await wake;
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private static SseItem<string> StatusEvent(Run run) =>
+        new(JsonSerializer.Serialize(new
+        {
+            id = run.Id,
+            status = run.Status.ToWire(),
+            epochs_completed = run.EpochsCompleted,
+            epochs_planned = run.EpochsPlanned,
+            metrics = Json.ParseElement(run.MetricsJson),
+            error = run.Error,
+        }, Json.Options), "status");
+
+    public static async Task<Results<Accepted<RunResponse>, ProblemHttpResult>> CancelRun(
+        Guid id, TrainingDbContext db, RunCancellations cancellations, RunEvents events, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        // A queued run is cancelled here and now; a running one is asked to stop and its executor records it.
+        var changed = await db.Runs.Where(r => r.Id == id && r.Status == RunStatus.Queued)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, RunStatus.Cancelled)
+                .SetProperty(r => r.CancelRequested, true)
+                .SetProperty(r => r.FinishedAt, now)
+                .SetProperty(r => r.Error, "Cancelled on request before it started."), cancellationToken);
+        if (changed == 0)
+        {
+            changed = await db.Runs.Where(r => r.Id == id && r.Status == RunStatus.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.CancelRequested, true), cancellationToken);
+        }
+
+        var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (run is null) return Problems.RunNotFound(id);
+        if (changed == 0)
+            return Problems.Conflict("Run has ended", $"Run {id} is {run.Status.ToWire()}; only queued or running runs can be cancelled.");
+        cancellations.TryCancel(id);
+        events.Notify(id);
+        return TypedResults.Accepted($"/api/runs/{id}", run.AsRunResponse());
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun(
+        Guid id, TrainingDbContext db, RunCancellations cancellations, RunEvents events, CancellationToken cancellationToken)
+    {
+        // Deleting the row is the cancel signal too: the executor's next lease check finds nothing and stops
+        // without writing; the foreign keys take the metrics and weights with it.
+        var deleted = await db.Runs.Where(r => r.Id == id).ExecuteDeleteAsync(cancellationToken);
+        if (deleted == 0) return Problems.RunNotFound(id);
+        cancellations.TryCancel(id);
+        events.Notify(id);
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<FileContentHttpResult, ProblemHttpResult, ValidationProblem>> GetWeights(
+        Guid id, [FromQuery] string? kind, TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var wanted = WeightsKind.Final;
+        if (kind is not null && (!Enum.TryParse(kind, true, out wanted) || int.TryParse(kind, out _)))
+            return Problems.Invalid("kind", $"Unknown weights kind '{kind}'. Accepted: final, best, checkpoint.");
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Name, r.Status }).SingleOrDefaultAsync(cancellationToken);
+        if (run is null) return Problems.RunNotFound(id);
+        var blob = await db.RunWeights.AsNoTracking().Where(w => w.RunId == id && w.Kind == wanted)
+            .Select(w => new { w.Data, w.Epoch }).SingleOrDefaultAsync(cancellationToken);
+        if (blob is null)
+            return Problems.NotFound("No weights", $"Run {id} ({run.Status.ToWire()}) has no {wanted.ToString().ToLowerInvariant()} weights yet.");
+        var file = $"{run.Name ?? id.ToString()}-{wanted.ToString().ToLowerInvariant()}-epoch{blob.Epoch}.bin";
+        return TypedResults.File(blob.Data, "application/octet-stream", file);
+    }
+}

@@ -1,0 +1,51 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TrainingService.Api.Jobs;
+
+namespace TrainingService.Api.Tests;
+
+/// <summary>Two workers: runs train side by side, and a run delivered to two workers at once (as Hangfire's SQLite
+/// storage does with jobs that outlive its invisibility timeout) is still trained by exactly one.</summary>
+public sealed class ConcurrencyTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+    private readonly ServiceFactory _factory = new(("Training:MaxConcurrentRuns", "2"));
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task ARunQueuedTwice_IsTrainedByOneExecutor_EachEpochOnce()
+    {
+        var client = _factory.CreateClient();
+        var id = (await client.SubmitAsync(Specs.Digits(epochs: 4, batchSize: 2))).Id();
+        await client.WaitForAsync(id, r => r.Status() == "running", Patience);
+
+        _factory.Services.GetRequiredService<RunQueue>().Enqueue(id); // a second delivery while the first trains
+        var run = await client.WaitForEndAsync(id, Patience);
+
+        Assert.Equal("succeeded", run.Status());
+        Assert.Equal(1, run.GetProperty("attempts").GetInt32());
+        await using var db = _factory.NewDbContext();
+        Assert.Equal([1, 2, 3, 4], await db.EpochMetrics.Where(m => m.RunId == id).OrderBy(m => m.Epoch).Select(m => m.Epoch).ToListAsync());
+    }
+
+    [Fact]
+    public async Task TwoWorkers_TrainTwoRunsAtTheSameTime()
+    {
+        var client = _factory.CreateClient();
+        var a = (await client.SubmitAsync(Specs.Digits(epochs: 6, batchSize: 2, name: "a"))).Id();
+        var b = (await client.SubmitAsync(Specs.Digits(epochs: 6, batchSize: 2, name: "b"))).Id();
+
+        var ra = await client.WaitForEndAsync(a, Patience);
+        var rb = await client.WaitForEndAsync(b, Patience);
+
+        Assert.Equal("succeeded", ra.Status());
+        Assert.Equal("succeeded", rb.Status());
+        var overlap = Min(ra.GetProperty("finished_at").GetDateTimeOffset(), rb.GetProperty("finished_at").GetDateTimeOffset())
+                      - Max(ra.GetProperty("started_at").GetDateTimeOffset(), rb.GetProperty("started_at").GetDateTimeOffset());
+        Assert.True(overlap > TimeSpan.Zero, $"runs did not overlap ({overlap})");
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset x, DateTimeOffset y) => x < y ? x : y;
+    private static DateTimeOffset Max(DateTimeOffset x, DateTimeOffset y) => x > y ? x : y;
+}
