@@ -131,13 +131,12 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
         }
         else
         {
+            // Without an input the layers are still checked, so every refusal is reported at once.
             var input = SequentialInput(model, config, items, layersPath, out start);
-            if (input is null) return null;
-            var (shape, dtype) = input.Value;
             current = "input";
             while (_names.Contains(current)) current = "_" + current;
             _names.Add(current);
-            _inputs.Add(new JsonObject { ["name"] = current, ["shape"] = shape, ["dtype"] = dtype });
+            if (input is { } i) _inputs.Add(new JsonObject { ["name"] = current, ["shape"] = i.Shape, ["dtype"] = i.Dtype });
         }
         var counters = new Dictionary<string, int>();
         for (var i = 0; i < items.Count; i++)
