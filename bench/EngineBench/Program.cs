@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 // interleaved A B A B on the same data, same thread count. Usage:
 //   dotnet run -c Release --project bench/EngineBench -- [mlp|cnn|lstm ...] [--repeats N] [--samples N] [--threads N]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+OpenMpWaits.SleepWhenIdle(); // as the service does, before libtorch loads
 var models = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).DefaultIfEmpty("all").ToList();
 if (models.Contains("all")) models = ["mlp", "cnn", "lstm"];
 int Option(string name, int fallback) { var i = Array.IndexOf(args, name); return i >= 0 ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback; }

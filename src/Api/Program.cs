@@ -7,6 +7,9 @@ using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
 using TrainingService.Api.Runs;
 
+// Before libtorch loads: its OpenMP threads sleep when idle instead of spinning on shared cores (see OpenMpWaits).
+TrainingService.Training.Engine.OpenMpWaits.SleepWhenIdle();
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceStorage();
