@@ -8,7 +8,7 @@ public sealed record BenchOptions
 {
     public string RepoRoot { get; init; } = FindRepoRoot();
     public string Output { get; init; } = "docs/benchmarks.md";
-    public int Repeats { get; init; } = 2;
+    public int Repeats { get; init; } = 3;
     public int Threads { get; init; } = Environment.ProcessorCount;
     public long MlpSamples { get; init; } = 60000;
     public long CnnSamples { get; init; } = 5000;

@@ -13,6 +13,7 @@ public static class Harness
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        var spin = TrainingService.Training.Engine.OpenMpWaits.SleepWhenIdle(); // as the service does; children inherit it
         TorchSharp.torch.set_num_threads(o.Threads);
         var clock = Stopwatch.StartNew();
         var loadBefore = LoadAverage();
@@ -20,7 +21,7 @@ public static class Harness
         var work = o.Work ?? Path.Combine(Path.GetTempPath(), "ts-bench", Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
         log($"work folder {work}; load {loadBefore}");
-        var report = new Report(o, machine);
+        var report = new Report(o, machine) { OpenMp = spin is null ? $"OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY")}" : $"GOMP_SPINCOUNT={spin}" };
         try
         {
             foreach (var model in o.ServingOnly ? [] : o.Models)

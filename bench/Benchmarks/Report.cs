@@ -15,6 +15,7 @@ public sealed class Report(BenchOptions o, Machine machine)
     public TimeSpan Elapsed { get; set; }
     public string LoadBefore { get; set; } = "?";
     public string LoadAfter { get; set; } = "?";
+    public string OpenMp { get; set; } = "?";
 
     private static readonly Dictionary<string, string> Titles = new()
     {
@@ -43,7 +44,7 @@ public sealed class Report(BenchOptions o, Machine machine)
         s.AppendLine($"| TorchSharp / LibTorch | TorchSharp-cpu {machine.TorchSharp} / LibTorch {machine.LibTorch} |");
         var peer = Training.Select(t => t.PeerVersion).FirstOrDefault(v => v is not null);
         s.AppendLine($"| PyTorch peer | {(peer is null ? "not run" : $"PyTorch {peer} (Debian python3-torch, /usr/bin/python3)")} |");
-        s.AppendLine($"| threads | {o.Threads} intra-op threads everywhere (TorchSharp `set_num_threads`, service `Training:TorchThreads`, `torch.set_num_threads`) |");
+        s.AppendLine($"| threads | {o.Threads} intra-op threads everywhere (TorchSharp `set_num_threads`, service `Training:TorchThreads`, `torch.set_num_threads`); OpenMP: {OpenMp} for every process (the service sets it itself, see OpenMpWaits) |");
         s.AppendLine($"| load average | {LoadBefore} before, {LoadAfter} after (1, 5, 15 min); other builds and tests were running on this machine |");
         s.AppendLine();
 
