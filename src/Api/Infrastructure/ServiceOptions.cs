@@ -83,9 +83,10 @@ public sealed class PredictionOptions
     /// <summary>With <see cref="DynamicBatching"/>: most requests in one forward pass.</summary>
     public int MaxBatchSize { get; set; } = 64;
 
-    /// <summary>With <see cref="DynamicBatching"/>: longest a batch waits for more requests after its first one; 0 =
-    /// take only what is already queued (requests still gather while the previous batch computes).</summary>
-    public double MaxBatchWaitMs { get; set; } = 1;
+    /// <summary>With <see cref="DynamicBatching"/>: longest a batch waits for more requests after its first one. 0 (the
+    /// default) takes only what is already queued; requests still gather while the previous batch computes. A
+    /// timed wait costs more than it gains on a small machine: .NET timers fire milliseconds late under load.</summary>
+    public double MaxBatchWaitMs { get; set; }
 }
 
 /// <summary><c>Hangfire</c>: the job dashboard.</summary>
