@@ -94,7 +94,7 @@ public sealed class TrainRunJob(
         JsonElement? fit = root.TryGetProperty("fit", out var f) ? f : null;
 
         var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, options.Value.Limits);
-        using var data = datasets.Prepare(root.GetProperty("dataset"), compile, ct);
+        using var data = datasets.Prepare(root.GetProperty("dataset"), ct);
         ct.ThrowIfCancellationRequested();
 
         if (db.Runs.Where(r => r.Id == runId && r.LeaseOwner == owner && r.Status == RunStatus.Running)

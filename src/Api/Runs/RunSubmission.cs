@@ -92,7 +92,7 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         DataSignature? signature = null;
         if (dataset is { } d)
         {
-            var check = datasets.Check(d, compile);
+            var check = datasets.Check(d);
             errors.AddRange(check.Errors);
             signature = check.Signature;
         }

@@ -9,6 +9,7 @@ using Microsoft.EntityFrameworkCore;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
+using TrainingService.Api.Models;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Keras;
@@ -290,13 +291,14 @@ public static class RunsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun(
-        Guid id, TrainingDbContext db, RunCancellations cancellations, RunEvents events, CancellationToken cancellationToken)
+        Guid id, TrainingDbContext db, RunCancellations cancellations, RunEvents events, ModelCache models, CancellationToken cancellationToken)
     {
         // Deleting the row is the cancel signal too: the executor's next lease check finds nothing and stops
         // without writing; the foreign keys take the metrics and weights with it.
         var deleted = await db.Runs.Where(r => r.Id == id).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0) return Problems.RunNotFound(id);
         cancellations.TryCancel(id);
+        models.Remove(id);
         events.Notify(id);
         return TypedResults.NoContent();
     }
