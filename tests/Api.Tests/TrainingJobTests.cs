@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace TrainingService.Api.Tests;
 
@@ -201,6 +202,30 @@ public sealed class TrainingJobTests : IDisposable
         Assert.Contains("8", messages);
         Assert.StartsWith("instances", problem.ErrorKeys()[0]);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+    }
+
+    [Fact]
+    public async Task DataThatIsGoneByTrainingTime_FailsTheRunWithAReadableError_Once()
+    {
+        var client = _factory.CreateClient();
+        var run = TestData.QueuedRun();
+        var missing = new string('a', 64);
+        run.SpecJson = Specs.Digits(epochs: 1).Replace("\"name\": \"digits\", \"preprocessing\": {\"rescale\": 0.0625, \"test_fraction\": 0.2, \"seed\": 1} }",
+            $"\"name\": \"csv:{missing}\", \"target\": \"label\" }}");
+        Assert.Contains(missing, run.SpecJson);
+        await using (var db = _factory.NewDbContext())
+        {
+            db.Runs.Add(run);
+            await db.SaveChangesAsync();
+        }
+
+        _factory.Services.GetRequiredService<TrainingService.Api.Jobs.RunQueue>().Enqueue(run.Id);
+        var ended = await client.WaitForEndAsync(run.Id, Patience);
+
+        Assert.Equal("failed", ended.Status());
+        Assert.Contains("upload", ended.GetProperty("error").GetString());
+        Assert.Equal(1, ended.GetProperty("attempts").GetInt32());
+        Assert.Equal(0, ended.GetProperty("epochs_completed").GetInt32());
     }
 
     [Fact]
