@@ -117,7 +117,11 @@ public sealed class TrainRunJob(
         if (checkpoint is not null)
             logger.LogInformation("Run {RunId} resumes after epoch {Epoch}", runId, checkpoint.Epoch);
 
-        using var session = ModelSession.Create(plan);
+        // A run submitted with Keras weights starts from them (a resumed run's checkpoint holds its own weights).
+        var initial = checkpoint is null
+            ? db.RunWeights.AsNoTracking().Where(w => w.RunId == runId && w.Kind == WeightsKind.Initial).Select(w => w.Data).SingleOrDefault()
+            : null;
+        using var session = initial is null ? ModelSession.Create(plan) : ModelSession.Restore(plan, initial);
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
         var result = session.Fit(data.Train, null, recorder, ct, checkpoint?.Data);
 
