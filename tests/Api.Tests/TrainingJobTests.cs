@@ -107,7 +107,7 @@ public sealed class TrainingJobTests : IDisposable
     public async Task SubmitRun_Answers400AtTheModelPath_ForAnInvalidModel_AndWritesNothing()
     {
         var client = _factory.CreateClient();
-        var spec = Specs.Digits().Replace("\"units\": 32", "\"units\": -3").Replace("\"epochs\": 5", "\"epochs\": 0");
+        var spec = Specs.Digits().Replace("\"units\": 32", "\"units\": -3").Replace("\"epochs\": 5", "\"epochs\": -1");
 
         var response = await client.PostAsync("/api/runs", Specs.Json(spec));
         var keys = (await response.JsonAsync()).ErrorKeys();
