@@ -111,7 +111,7 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         }
 
         if (plan is not null && signature is not null)
-            errors.AddRange(plan.CheckData(signature));
+            errors.AddRange(keras is null ? plan.CheckData(signature) : keras.ToKerasPaths(plan.CheckData(signature)));
 
         if (!errors.IsEmpty || plan is null) return (null, errors);
 
