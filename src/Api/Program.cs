@@ -5,11 +5,13 @@ using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Models;
 using TrainingService.Api.Runs;
+using TrainingService.Api.Tuning;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceStorage();
 builder.AddTrainingJobs();
+builder.AddTuning();
 builder.AddApiDocs();
 builder.AddServiceHealth();
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
@@ -31,6 +33,7 @@ app.MapRunsApi();
 app.MapModelsApi();
 app.MapDatasetsApi();
 app.MapCatalogApi();
+app.MapTuningApi();
 app.MapServiceHealth();
 app.MapApiDocs();
 app.MapJobsDashboard();
