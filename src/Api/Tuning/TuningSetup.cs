@@ -1,4 +1,5 @@
 using TrainingService.Api.CrossValidation;
+using TrainingService.Api.Sweeps;
 
 namespace TrainingService.Api.Tuning;
 
@@ -9,6 +10,10 @@ public static class TuningSetup
     {
         builder.Services.Configure<TuningOptions>(builder.Configuration.GetSection(TuningOptions.Section));
         builder.Services.AddSingleton<TuningHooks>();
+        builder.Services.AddSingleton<AshaScheduler>();
+        builder.Services.AddScoped<SweepSubmission>();
+        builder.Services.AddSingleton<SweepService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SweepService>());
         builder.Services.AddSingleton<CrossValidationService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CrossValidationService>());
         return builder;
@@ -17,6 +22,7 @@ public static class TuningSetup
     public static IEndpointRouteBuilder MapTuningApi(this IEndpointRouteBuilder app)
     {
         app.MapCrossValidationApi();
+        app.MapSweepsApi();
         return app;
     }
 }

@@ -256,6 +256,12 @@ namespace TrainingService.Persistence.Migrations
                     b.Property<int>("Number")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("LastRung")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LaunchedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("ParamsJson")
                         .IsRequired()
                         .HasColumnType("TEXT");

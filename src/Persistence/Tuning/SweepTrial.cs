@@ -13,6 +13,13 @@ public sealed class SweepTrial
 
     public Guid? RunId { get; set; }
 
+    /// <summary>When its run was created; a trial whose run was later deleted is not started again.</summary>
+    public DateTimeOffset? LaunchedAt { get; set; }
+
+    /// <summary>The highest rung (epoch) at which the early-stopping scheduler has judged this trial; its value at
+    /// each rung up to this one counts when later trials reach that rung.</summary>
+    public int? LastRung { get; set; }
+
     /// <summary>The rung (epoch) at which the early-stopping scheduler stopped this trial, when it did.</summary>
     public int? StoppedAtEpoch { get; set; }
 }

@@ -11,7 +11,7 @@ using TrainingService.Persistence;
 namespace TrainingService.Persistence.Migrations
 {
     [DbContext(typeof(TrainingDbContext))]
-    [Migration("20261127130444_Tuning")]
+    [Migration("20261127131557_Tuning")]
     partial class Tuning
     {
         /// <inheritdoc />
@@ -257,6 +257,12 @@ namespace TrainingService.Persistence.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Number")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("LastRung")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LaunchedAt")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("ParamsJson")

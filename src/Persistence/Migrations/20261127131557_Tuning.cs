@@ -70,6 +70,8 @@ namespace TrainingService.Persistence.Migrations
                     Number = table.Column<int>(type: "INTEGER", nullable: false),
                     ParamsJson = table.Column<string>(type: "TEXT", nullable: false),
                     RunId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    LaunchedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    LastRung = table.Column<int>(type: "INTEGER", nullable: true),
                     StoppedAtEpoch = table.Column<int>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
