@@ -2,10 +2,12 @@
 # TrainingService: build with the .NET SDK, run on the ASP.NET Core runtime as a non-root user, state in /data.
 #   docker build -t trainingservice .      docker run -p 8080:8080 -v training-data:/data trainingservice
 
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# Both stages on the same distribution (Ubuntu 24.04), so libtorch is linked and run against one libstdc++.
+FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
 WORKDIR /src
-# Restore first, from the project files only, so code changes do not re-download packages.
-COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig ./
+# Restore first, from the project files only, so code changes do not re-download packages. global.json is left
+# out on purpose: the image's own .NET 10 SDK builds the app, whatever feature band the developers pin.
+COPY Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig ./
 COPY build/ build/
 COPY src/Api/Api.csproj src/Api/
 COPY src/Persistence/Persistence.csproj src/Persistence/
@@ -14,7 +16,7 @@ RUN dotnet restore src/Api/Api.csproj -r linux-x64
 COPY src/ src/
 RUN dotnet publish src/Api/Api.csproj -c Release -r linux-x64 --self-contained false --no-restore -o /app
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble AS runtime
 # curl for the health check (libtorch brings its own OpenMP runtime).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl \

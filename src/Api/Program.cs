@@ -3,6 +3,7 @@ using TrainingService.Api.Catalog;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
+using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Tuning;
@@ -31,6 +32,7 @@ app.UseStatusCodePages();
 
 app.MapRunsApi();
 app.MapModelsApi();
+app.MapKerasApi();
 app.MapDatasetsApi();
 app.MapCatalogApi();
 app.MapTuningApi();

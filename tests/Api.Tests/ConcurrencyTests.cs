@@ -33,8 +33,8 @@ public sealed class ConcurrencyTests : IDisposable
     public async Task TwoWorkers_TrainTwoRunsAtTheSameTime()
     {
         var client = _factory.CreateClient();
-        var a = (await client.SubmitAsync(Specs.Digits(epochs: 6, batchSize: 2, name: "a"))).Id();
-        var b = (await client.SubmitAsync(Specs.Digits(epochs: 6, batchSize: 2, name: "b"))).Id();
+        var a = (await client.SubmitAsync(Specs.Digits(epochs: 3, batchSize: 2, name: "a"))).Id();
+        var b = (await client.SubmitAsync(Specs.Digits(epochs: 3, batchSize: 2, name: "b"))).Id();
 
         var ra = await client.WaitForEndAsync(a, Patience);
         var rb = await client.WaitForEndAsync(b, Patience);

@@ -84,7 +84,12 @@ public sealed class TrainingJobTests : IDisposable
     {
         var client = _factory.CreateClient();
 
-        var first = await client.SubmitAsync(Specs.Digits(epochs: 1), "key-1");
+        using var firstRequest = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = Specs.Json(Specs.Digits(epochs: 1)) };
+        firstRequest.Headers.Add("Idempotency-Key", "key-1");
+        var firstResponse = await client.SendAsync(firstRequest);
+        var first = await firstResponse.JsonAsync();
+        Assert.Equal(HttpStatusCode.Accepted, firstResponse.StatusCode);
+        Assert.Equal($"/api/runs/{first.Id()}", firstResponse.Headers.Location?.ToString());
         var retry = await client.SubmitAsync(Specs.Digits(epochs: 1), "key-1");
         using var other = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = Specs.Json(Specs.Digits(epochs: 2)) };
         other.Headers.Add("Idempotency-Key", "key-1");

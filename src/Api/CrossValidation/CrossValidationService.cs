@@ -93,6 +93,10 @@ public sealed class CrossValidationService(
             .ToList();
         if (cv.Refit) children.Add(Child(parent, RunRoles.Refit, null, perRun, now.AddTicks(cv.Folds)));
         db.Runs.AddRange(children);
+        // A run that starts from uploaded (Keras) weights: every fold and the refit start from them too.
+        var initial = await db.RunWeights.AsNoTracking().SingleOrDefaultAsync(w => w.RunId == parent.Id && w.Kind == WeightsKind.Initial, ct);
+        if (initial is not null)
+            db.RunWeights.AddRange(children.Select(c => new RunWeights { RunId = c.Id, Kind = WeightsKind.Initial, Epoch = 0, Data = initial.Data, CreatedAt = now }));
         try
         {
             await db.SaveChangesAsync(ct);

@@ -53,12 +53,12 @@ public sealed class CatalogDatasets : IDatasets, IDisposable
         return DatasetCatalog.Find(name) is { } d ? Describe(DatasetCatalog.Describe(d, _options)) : null;
     }
 
-    public DatasetCheck Check(JsonElement dataset, JsonElement? compile)
+    public DatasetCheck Check(JsonElement dataset)
     {
         DatasetSpec spec;
         try
         {
-            spec = WithLossDefaults(DatasetSpec.Parse(dataset), compile);
+            spec = DatasetSpec.Parse(dataset);
         }
         catch (SpecException e)
         {
@@ -99,11 +99,11 @@ public sealed class CatalogDatasets : IDatasets, IDisposable
         return new DataSignature([input], [target]);
     }
 
-    public PreparedData Prepare(JsonElement dataset, JsonElement? compile, CancellationToken cancellationToken)
+    public PreparedData Prepare(JsonElement dataset, CancellationToken cancellationToken)
     {
         try
         {
-            var spec = WithLossDefaults(DatasetSpec.Parse(dataset), compile);
+            var spec = DatasetSpec.Parse(dataset);
             var prepared = _preparer.PrepareAsync(spec, cancellationToken).GetAwaiter().GetResult();
             return new PreparedData(prepared.Train, prepared.Test, prepared.Preprocessing.ToJson(), prepared);
         }
@@ -125,26 +125,6 @@ public sealed class CatalogDatasets : IDatasets, IDisposable
         {
             throw new SpecException(AsSpecErrors(e));
         }
-    }
-
-    /// <summary>Integer labels become one-hot rows when the loss wants them (categorical_crossentropy), unless the
-    /// dataset choice says otherwise.</summary>
-    private static DatasetSpec WithLossDefaults(DatasetSpec spec, JsonElement? compile)
-    {
-        if (spec.Preprocessing.OneHotLabels is not null || !WantsOneHot(compile)) return spec;
-        return spec with { Preprocessing = spec.Preprocessing with { OneHotLabels = true } };
-    }
-
-    private static bool WantsOneHot(JsonElement? compile)
-    {
-        if (compile is not { ValueKind: JsonValueKind.Object } c || !c.TryGetProperty("loss", out var loss)) return false;
-        var name = loss.ValueKind switch
-        {
-            JsonValueKind.String => loss.GetString(),
-            JsonValueKind.Object when loss.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String => t.GetString(),
-            _ => null,
-        };
-        return name is not null && name.Replace("_", "").Equals("categoricalcrossentropy", StringComparison.OrdinalIgnoreCase);
     }
 
     private static IReadOnlyList<SpecError> AsSpecErrors(Exception e) => e switch

@@ -20,10 +20,10 @@ public interface IDatasets
 
     /// <summary>Checks a run's <c>dataset</c> choice without loading the examples: the name is known, the data can
     /// be had here, the options are valid. Returns what the data will look like to the model, or errors.</summary>
-    DatasetCheck Check(JsonElement dataset, JsonElement? compile);
+    DatasetCheck Check(JsonElement dataset);
 
     /// <summary>Loads and prepares the data for training (throws <see cref="SpecException"/> for bad or missing data).</summary>
-    PreparedData Prepare(JsonElement dataset, JsonElement? compile, CancellationToken cancellationToken);
+    PreparedData Prepare(JsonElement dataset, CancellationToken cancellationToken);
 
     /// <summary>The prediction-time half of the preprocessing stored with a run.</summary>
     IPredictionCodec CreateCodec(string preprocessingJson);

@@ -97,7 +97,7 @@ public sealed class TrainRunJob(
         JsonElement? fit = root.TryGetProperty("fit", out var f) ? f : null;
 
         var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, options.Value.Limits);
-        using var data = datasets.Prepare(root.GetProperty("dataset"), compile, ct);
+        using var data = datasets.Prepare(root.GetProperty("dataset"), ct);
         ct.ThrowIfCancellationRequested();
 
         if (db.Runs.Where(r => r.Id == runId && r.LeaseOwner == owner && r.Status == RunStatus.Running)
@@ -120,7 +120,11 @@ public sealed class TrainRunJob(
         if (checkpoint is not null)
             logger.LogInformation("Run {RunId} resumes after epoch {Epoch}", runId, checkpoint.Epoch);
 
-        using var session = ModelSession.Create(plan);
+        // A run submitted with Keras weights starts from them (a resumed run's checkpoint holds its own weights).
+        var initial = checkpoint is null
+            ? db.RunWeights.AsNoTracking().Where(w => w.RunId == runId && w.Kind == WeightsKind.Initial).Select(w => w.Data).SingleOrDefault()
+            : null;
+        using var session = initial is null ? ModelSession.Create(plan) : ModelSession.Restore(plan, initial);
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
         // Issue 7: a fold trains on the other folds and is scored on its own; a sweep trial may be stopped at a rung.
         using var split = FoldData.For(run, CrossValidationSpec.FromSpec(root), data);

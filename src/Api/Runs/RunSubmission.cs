@@ -8,6 +8,7 @@ using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Engine;
+using TrainingService.Training.Keras;
 using TrainingService.Training.Specs;
 
 namespace TrainingService.Api.Runs;
@@ -24,8 +25,10 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();
 
-    /// <summary>Validates <paramref name="body"/>; on success returns a new queued run (not yet saved).</summary>
-    public (Run? Run, ValidationErrors Errors) Validate(byte[] body)
+    /// <summary>Validates <paramref name="body"/>; on success returns a new queued run (not yet saved). The model is
+    /// native, or a Keras document (converted here, its compile settings used when the body gives none), or comes
+    /// from <paramref name="archive"/> (an uploaded .keras file; then the body has no model).</summary>
+    public (Run? Run, ValidationErrors Errors) Validate(byte[] body, KerasArchiveImport? archive = null)
     {
         var errors = new ValidationErrors();
         JsonElement root;
@@ -62,14 +65,35 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         }
 
         var dataset = Section(root, "dataset", required: true, errors);
-        var model = Section(root, "model", required: true, errors);
+        var model = Section(root, "model", required: archive is null, errors);
         var compile = Section(root, "compile", required: false, errors);
         var fit = Section(root, "fit", required: false, errors);
+
+        var keras = archive?.Conversion;
+        if (archive is not null && model is not null)
+            errors.Add("model", "The model comes from the uploaded .keras file; leave 'model' out of the spec.");
+        else if (keras is null && model is { } k && KerasImporter.IsKerasDocument(k))
+        {
+            try
+            {
+                keras = KerasImporter.Convert(k, "model", limits: training.Value.Limits);
+            }
+            catch (SpecException e)
+            {
+                errors.AddRange(e.Errors);
+                model = null;
+            }
+        }
+        if (keras is not null)
+        {
+            model = JsonSerializer.SerializeToElement(keras.Model);
+            if (compile is null && keras.Compile is not null) compile = JsonSerializer.SerializeToElement(keras.Compile);
+        }
 
         DataSignature? signature = null;
         if (dataset is { } d)
         {
-            var check = datasets.Check(d, compile);
+            var check = datasets.Check(d);
             errors.AddRange(check.Errors);
             signature = check.Signature;
         }
@@ -101,6 +125,16 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         if (compile is { } c) spec["compile"] = JsonNode.Parse(c.GetRawText());
         if (fit is { } f) spec["fit"] = JsonNode.Parse(f.GetRawText());
         if (cv is not null) spec[CrossValidationSpec.Key] = cv.ToNode();
+        if (keras is not null)
+        {
+            spec["keras"] = new JsonObject
+            {
+                ["source"] = archive is null ? "json" : ".keras",
+                ["keras_version"] = keras.Version.Text,
+                ["initial_weights"] = archive?.Weights is not null,
+                ["notes"] = new JsonArray(keras.Notes.Select(n => (JsonNode?)n).ToArray()),
+            };
+        }
 
         var run = new Run
         {
@@ -117,6 +151,9 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
     }
 
     public static string Hash(byte[] body) => Convert.ToHexStringLower(SHA256.HashData(body));
+
+    /// <summary>Reads an uploaded .keras archive (its model and weights); throws <see cref="SpecException"/> with paths under <c>model</c>.</summary>
+    public KerasArchiveImport ImportArchive(byte[] archive) => KerasArchive.Import(archive, "model", training.Value.Limits);
 
     private static JsonElement? Section(JsonElement root, string name, bool required, ValidationErrors errors)
     {

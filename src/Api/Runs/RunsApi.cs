@@ -1,5 +1,6 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -7,8 +8,12 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
+using TrainingService.Api.Keras;
+using TrainingService.Api.Models;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
+using TrainingService.Training.Keras;
+using TrainingService.Training.Specs;
 
 namespace TrainingService.Api.Runs;
 
@@ -24,8 +29,11 @@ public static class RunsApi
             .WithName("SubmitRun")
             .WithSummary("Submit a training run")
             .WithDescription("Validates everything that can be checked without training and queues the run. " +
-                             "An Idempotency-Key header makes a retried submission return the same run.")
-            .Accepts<SubmitRunRequest>("application/json")
+                             "An Idempotency-Key header makes a retried submission return the same run. " +
+                             "'model' may be a Keras model.to_json() document or TF.js model.json. Multipart: the spec as JSON in field " +
+                             "'spec' (without 'model') and a .keras archive in field 'model'; training starts from its weights " +
+                             "(fit.epochs 0 serves them as they are).")
+            .Accepts<SubmitRunRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.SubmitRun);
         api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("List runs, newest first");
         api.MapGet("/{id:guid}", GetRun).WithName("GetRun").WithSummary("A run with its status, metrics, summary and spec");
@@ -51,20 +59,53 @@ public static class RunsApi
         if (idempotencyKey is { Length: 0 or > 200 })
             return Problems.Invalid("Idempotency-Key", "The Idempotency-Key header must be 1-200 characters.");
 
-        var body = await ReadBodyAsync(request, cancellationToken);
-        if (body is null)
-            return Problems.Invalid("$", $"The body must be at most {MaxBodyBytes} bytes.");
-        var hash = RunSubmission.Hash(body);
+        byte[]? body;
+        byte[]? archiveFile = null;
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(cancellationToken);
+            var specText = form["spec"].ToString();
+            if (string.IsNullOrWhiteSpace(specText))
+                return Problems.Invalid("spec", "Put the run spec (name, dataset, compile, fit) as JSON in multipart field 'spec' and the .keras file in field 'model'.");
+            var (file, problem) = await KerasUploads.ReadFileAsync(form, "model", cancellationToken);
+            if (problem is not null) return problem;
+            body = Encoding.UTF8.GetBytes(specText);
+            archiveFile = file;
+        }
+        else
+        {
+            body = await ReadBodyAsync(request, cancellationToken);
+            if (body is null)
+                return Problems.Invalid("$", $"The body must be at most {MaxBodyBytes} bytes.");
+        }
+        var hash = RunSubmission.Hash(archiveFile is null ? body : [.. body, .. archiveFile]);
 
         if (idempotencyKey is not null && await FindByKeyAsync(db, idempotencyKey, cancellationToken) is { } existing)
             return Replay(existing, hash);
 
-        var (run, errors) = submission.Validate(body);
+        KerasArchiveImport? archive = null;
+        if (archiveFile is not null)
+        {
+            try
+            {
+                archive = submission.ImportArchive(archiveFile);
+            }
+            catch (SpecException e)
+            {
+                var archiveErrors = new ValidationErrors();
+                archiveErrors.AddRange(e.Errors);
+                return Problems.Invalid(archiveErrors);
+            }
+        }
+
+        var (run, errors) = submission.Validate(body, archive);
         if (run is null) return Problems.Invalid(errors);
 
         run.IdempotencyKey = idempotencyKey;
         run.RequestHash = idempotencyKey is null ? null : hash;
         db.Runs.Add(run);
+        if (archive?.Weights is { } initial)
+            db.RunWeights.Add(new RunWeights { RunId = run.Id, Kind = WeightsKind.Initial, Epoch = 0, Data = initial, CreatedAt = run.CreatedAt });
         try
         {
             await db.SaveChangesAsync(cancellationToken);
@@ -250,13 +291,14 @@ public static class RunsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun(
-        Guid id, TrainingDbContext db, RunCancellations cancellations, RunEvents events, CancellationToken cancellationToken)
+        Guid id, TrainingDbContext db, RunCancellations cancellations, RunEvents events, ModelCache models, CancellationToken cancellationToken)
     {
         // Deleting the row is the cancel signal too: the executor's next lease check finds nothing and stops
         // without writing; the foreign keys take the metrics and weights with it.
         var deleted = await db.Runs.Where(r => r.Id == id).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0) return Problems.RunNotFound(id);
         cancellations.TryCancel(id);
+        models.Remove(id);
         events.Notify(id);
         return TypedResults.NoContent();
     }
@@ -266,7 +308,7 @@ public static class RunsApi
     {
         var wanted = WeightsKind.Final;
         if (kind is not null && (!Enum.TryParse(kind, true, out wanted) || int.TryParse(kind, out _)))
-            return Problems.Invalid("kind", $"Unknown weights kind '{kind}'. Accepted: final, best, checkpoint.");
+            return Problems.Invalid("kind", $"Unknown weights kind '{kind}'. Accepted: final, best, checkpoint, initial.");
         var run = await db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Name, r.Status }).SingleOrDefaultAsync(cancellationToken);
         if (run is null) return Problems.RunNotFound(id);
         var blob = await db.RunWeights.AsNoTracking().Where(w => w.RunId == id && w.Kind == wanted)

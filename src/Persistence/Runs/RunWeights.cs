@@ -11,6 +11,9 @@ public enum WeightsKind
 
     /// <summary>The trained model's weights (what prediction restores).</summary>
     Final,
+
+    /// <summary>Weights the run starts from (a submitted .keras archive's): fine-tuning, or served as they are with 0 epochs.</summary>
+    Initial,
 }
 
 /// <summary>A weights blob of a run, one row per kind, kept out of the runs table.</summary>

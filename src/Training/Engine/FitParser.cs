@@ -13,7 +13,8 @@ public static class FitParser
     /// <c>validation_freq</c> only at Keras's defaults.</summary>
     private sealed record FitKeys
     {
-        [Range(1)] public int Epochs { get; init; } = 1;
+        /// <summary>0 is allowed, as in Keras (fit does nothing): a run of imported Keras weights is then served as it is.</summary>
+        [Range(0)] public int Epochs { get; init; } = 1;
         [Range(1)] public int? BatchSize { get; init; } = 32;
         [Range(0, 1, MaxExclusive = true)] public double ValidationSplit { get; init; }
         public bool Shuffle { get; init; } = true;

@@ -74,7 +74,8 @@ public sealed class TrainingPlan
     private static bool Compatible(int[] model, int[] data) =>
         model.Length == data.Length && model.Zip(data).All(p => p.First < 0 || p.First == p.Second);
 
-    private static ModelSummary Summarize(ModelDefinition model)
+    /// <summary>The layer table (output shapes, parameter counts) of a definition, as Keras's model.summary() lists it.</summary>
+    public static ModelSummary Summarize(ModelDefinition model)
     {
         var rows = new List<LayerSummary>();
         long total = 0, trainable = 0;

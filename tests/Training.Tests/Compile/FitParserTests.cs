@@ -64,7 +64,7 @@ public class FitParserTests
     {
         Assert.Contains(Errors("""{"epochs": 1000}"""), e => e.Path == "fit.epochs" && e.Message.Contains("100"));
         Assert.Contains(Errors("""{"batch_size": 4096}"""), e => e.Path == "fit.batch_size");
-        Assert.Contains(Errors("""{"epochs": 0}"""), e => e.Path == "fit.epochs");
+        Assert.Contains(Errors("""{"epochs": -1}"""), e => e.Path == "fit.epochs");
         Assert.Contains(Errors("""{"validation_split": 1.0}"""), e => e.Path == "fit.validation_split");
         Assert.Contains(Errors("""{"epoch": 3}"""), e => e.Path == "fit.epoch" && e.Message.Contains("epochs"));
         Assert.Contains(Errors("""{"class_weight": {"a": 1}}"""), e => e.Path == "fit.class_weight.a");

@@ -1,0 +1,146 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PureHDF;
+using TrainingService.Training.Engine;
+using TrainingService.Training.Models;
+using TrainingService.Training.Specs;
+using static TorchSharp.torch;
+
+namespace TrainingService.Training.Keras;
+
+/// <summary>A <c>.keras</c> archive read in: its model converted to the native format and, when it holds
+/// <c>model.weights.h5</c>, its weights as a tensor archive that <see cref="ModelSession.Restore"/> takes (to predict
+/// with them directly, or to start a Fit from them).</summary>
+public sealed record KerasArchiveImport(KerasConversion Conversion, byte[]? Weights);
+
+/// <summary>
+/// Keras 3's <c>.keras</c> file (<c>saving_lib</c>): a zip of <c>config.json</c> (the <c>to_json()</c> document),
+/// <c>metadata.json</c> (<c>keras_version</c>, <c>date_saved</c>) and <c>model.weights.h5</c>, read with PureHDF.
+/// </summary>
+public static class KerasArchive
+{
+    public const string ConfigEntry = "config.json";
+    public const string MetadataEntry = "metadata.json";
+    public const string WeightsEntry = "model.weights.h5";
+
+    /// <summary>Reads an archive; throws <see cref="SpecException"/> with paths under <paramref name="path"/> (the
+    /// config's keys under <c>{path}</c>, weight problems at the layer they belong to).</summary>
+    public static KerasArchiveImport Import(byte[] archive, string path = "model", EngineLimits? limits = null)
+    {
+        ZipArchive zip;
+        try { zip = new ZipArchive(new MemoryStream(archive), ZipArchiveMode.Read); }
+        catch (InvalidDataException) { throw new SpecException(path, "is not a .keras archive (not a zip file)"); }
+        using (zip)
+        {
+            var configEntry = zip.GetEntry(ConfigEntry) ?? throw new SpecException(path, $"the archive has no {ConfigEntry}; a .keras file holds config.json, metadata.json and model.weights.h5");
+            JsonElement config;
+            using (var s = configEntry.Open())
+            {
+                try { config = JsonDocument.Parse(s).RootElement.Clone(); }
+                catch (JsonException e) { throw new SpecException($"{path}:{ConfigEntry}", $"is not valid JSON: {e.Message}"); }
+            }
+            string? version = null;
+            if (zip.GetEntry(MetadataEntry) is { } meta)
+            {
+                using var s = meta.Open();
+                try
+                {
+                    var m = JsonDocument.Parse(s).RootElement;
+                    if (m.TryGetProperty("keras_version", out var v) && v.ValueKind == JsonValueKind.String) version = v.GetString();
+                }
+                catch (JsonException e) { throw new SpecException($"{path}:{MetadataEntry}", $"is not valid JSON: {e.Message}"); }
+            }
+            var conversion = KerasImporter.Convert(config, path, version, limits);
+            if (zip.GetEntry(WeightsEntry) is not { } weightsEntry)
+            {
+                if (zip.Entries.Any(e => e.FullName.EndsWith(".npz", StringComparison.Ordinal)))
+                    throw new SpecException($"{path}:model.weights.npz", "weights saved as .npz are not read; save the model with the default HDF5 weights");
+                return new KerasArchiveImport(conversion with { Notes = [.. conversion.Notes, "the archive holds no weights; training starts from fresh weights"] }, null);
+            }
+            using var weightsStream = new MemoryStream();
+            using (var s = weightsEntry.Open()) s.CopyTo(weightsStream);
+            weightsStream.Position = 0;
+            return new KerasArchiveImport(conversion, ReadWeights(weightsStream, conversion, $"{path}:{WeightsEntry}", limits));
+        }
+    }
+
+    private static byte[] ReadWeights(Stream h5Stream, KerasConversion conversion, string path, EngineLimits? limits)
+    {
+        var errors = new List<SpecError>();
+        var model = ModelParser.Parse(JsonSerializer.SerializeToElement(conversion.Model), "model", limits ?? new EngineLimits(), errors)
+            ?? throw new SpecException(conversion.ToKerasPaths(errors));
+        Dictionary<string, Tensor>? state;
+        try
+        {
+            using var h5 = H5File.Open(h5Stream, leaveOpen: true);
+            state = KerasWeights.Read(h5, conversion, model, path, errors);
+        }
+        catch (Exception e) when (e is not SpecException and not OutOfMemoryException)
+        {
+            throw new SpecException(path, $"is not a readable HDF5 file: {e.Message}");
+        }
+        if (state is null) throw new SpecException(errors);
+        try
+        {
+            using var rng = new Generator(0);
+            using var module = new GraphModule(model, rng);
+            foreach (var (name, target) in module.state_dict())
+            {
+                var layer = name[..name.IndexOf('.')];
+                var at = conversion.Layers.FirstOrDefault(o => o.NativeName == layer)?.Path ?? path;
+                if (!state.TryGetValue(name, out var source))
+                    errors.Add(new SpecError(at, $"{path} gives no value for the engine's weight {name}"));
+                else if (!source.shape.SequenceEqual(target.shape))
+                    errors.Add(new SpecError(at, $"{path}: weight {name} has shape [{string.Join(", ", source.shape)}] after conversion; the layer needs [{string.Join(", ", target.shape)}]"));
+            }
+            if (errors.Count > 0) throw new SpecException(errors);
+            return TensorArchive.ToBytes(state.Select(kv => (kv.Key, kv.Value)));
+        }
+        finally
+        {
+            foreach (var t in state.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>Writes a <c>.keras</c> archive: <paramref name="config"/> as config.json, the metadata, and, when
+    /// given, variables by HDF5 path (<c>layers/dense/vars/0</c>) in Keras's layouts as model.weights.h5.</summary>
+    public static byte[] Create(JsonNode config, IReadOnlyDictionary<string, (float[] Data, long[] Shape)>? variables = null, string kerasVersion = "3.11.3")
+    {
+        using var output = new MemoryStream();
+        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            Write(zip, MetadataEntry, new JsonObject { ["keras_version"] = kerasVersion, ["date_saved"] = DateTime.UtcNow.ToString("yyyy-MM-dd@HH:mm:ss") }.ToJsonString());
+            Write(zip, ConfigEntry, config.ToJsonString());
+            if (variables is not null)
+            {
+                var root = new H5File();
+                foreach (var (varPath, (data, shape)) in variables)
+                {
+                    var parts = varPath.Split('/');
+                    H5Group group = root;
+                    foreach (var part in parts[..^1])
+                    {
+                        if (!group.TryGetValue(part, out var child)) group[part] = child = new H5Group();
+                        group = (H5Group)child;
+                    }
+                    group[parts[^1]] = new H5Dataset(data, fileDims: shape.Select(d => (ulong)d).ToArray());
+                }
+                using var h5 = new MemoryStream();
+                root.Write(h5);
+                var entry = zip.CreateEntry(WeightsEntry);
+                using var s = entry.Open();
+                h5.Position = 0;
+                h5.CopyTo(s);
+            }
+        }
+        return output.ToArray();
+    }
+
+    private static void Write(ZipArchive zip, string name, string text)
+    {
+        using var s = zip.CreateEntry(name).Open();
+        using var w = new StreamWriter(s);
+        w.Write(text);
+    }
+}

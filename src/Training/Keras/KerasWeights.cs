@@ -1,0 +1,175 @@
+using PureHDF;
+using TrainingService.Training.Layers;
+using TrainingService.Training.Models;
+using TrainingService.Training.Specs;
+using static TorchSharp.torch;
+
+namespace TrainingService.Training.Keras;
+
+/// <summary>
+/// Keras 3 weights (<c>model.weights.h5</c>) to the engine's state_dict. Keras keeps each layer's variables at
+/// <c>layers/&lt;class in snake case, numbered per class&gt;/vars/0, 1, …</c> (RNN layers one level down in
+/// <c>cell/</c>, Bidirectional in <c>forward_layer/</c> and <c>backward_layer/</c>, TimeDistributed in <c>layer/</c>),
+/// in the order the layer creates them, in Keras's layouts. Conversions: kernels (…, in, out) become torch's
+/// (out, in, …); LSTM's single bias goes to <c>bias_ih</c> with <c>bias_hh</c> zero; GRU's gate blocks [z|r|h] are
+/// reordered to torch's [r|z|n] in the kernel, the recurrent kernel and the bias ((2, 3u) with reset_after).
+/// </summary>
+internal static class KerasWeights
+{
+    public static Dictionary<string, Tensor>? Read(IH5Group h5, KerasConversion conversion, ModelDefinition model, string path, List<SpecError> errors)
+    {
+        var origins = conversion.Layers.ToDictionary(o => o.NativeName, StringComparer.Ordinal);
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var legacy = h5.LinkExists("_layer_checkpoint_dependencies");   // .keras files written by Keras 2.13–2.15
+        foreach (var node in model.Layers)
+        {
+            var origin = origins[node.Name];
+            var group = legacy ? origin.WeightsPath.Replace("layers/", "_layer_checkpoint_dependencies/", StringComparison.Ordinal) : origin.WeightsPath;
+            var reader = new Reader(h5, path, origin.Path, errors);
+            Map(node.Layer, group, node.Name + ".", node.InputShapes, reader, state);
+        }
+        return errors.Count > 0 ? null : state;
+    }
+
+    private static void Map(Layer layer, string group, string prefix, Shape[] inputs, Reader r, Dictionary<string, Tensor> state)
+    {
+        switch (layer)
+        {
+            case Dense d:
+            {
+                var v = r.Vars(group, d.UseBias ? 2 : 1);
+                if (v is null) return;
+                state[prefix + "weight"] = v[0].t().contiguous();
+                if (d.UseBias) state[prefix + "bias"] = v[1];
+                break;
+            }
+            case Conv1D or Conv2D or Conv2DTranspose:
+            {
+                var useBias = layer switch { Conv1D c => c.UseBias, Conv2D c => c.UseBias, Conv2DTranspose c => c.UseBias, _ => false };
+                var v = r.Vars(group, useBias ? 2 : 1);
+                if (v is null) return;
+                state[prefix + "weight"] = ChannelsFirstKernel(v[0]);
+                if (useBias) state[prefix + "bias"] = v[1];
+                break;
+            }
+            case Embedding:
+            {
+                var v = r.Vars(group, 1);
+                if (v is not null) state[prefix + "embeddings"] = v[0];
+                break;
+            }
+            case BatchNormalization bn:
+            {
+                var names = new List<string>();
+                if (bn.Scale) names.Add("gamma");
+                if (bn.Center) names.Add("beta");
+                names.AddRange(["moving_mean", "moving_variance"]);
+                var v = r.Vars(group, names.Count);
+                if (v is null) return;
+                for (var i = 0; i < names.Count; i++) state[prefix + names[i]] = v[i];
+                break;
+            }
+            case LayerNormalization ln:
+            {
+                var names = new List<string>();
+                if (ln.Scale || ln.RmsScaling) names.Add("gamma");
+                if (ln.Center && !ln.RmsScaling) names.Add("beta");
+                var v = r.Vars(group, names.Count);
+                if (v is null) return;
+                for (var i = 0; i < names.Count; i++) state[prefix + names[i]] = v[i];
+                break;
+            }
+            case LSTM or GRU or SimpleRNN:
+                Recurrent((RecurrentConfig)layer, group + "/cell", prefix, r, state);
+                break;
+            case Bidirectional b:
+            {
+                var inner = (RecurrentConfig)b.Wrapped.Layer;
+                var backward = b.BackwardLayer?.Layer as RecurrentConfig ?? inner;
+                Recurrent(inner, group + "/forward_layer/cell", prefix + "forward_layer.", r, state);
+                Recurrent(backward, group + "/backward_layer/cell", prefix + "backward_layer.", r, state);
+                break;
+            }
+            case TimeDistributed t:
+                Map(t.Wrapped.Layer, group + "/layer", prefix + "layer.", [new Shape(inputs[0].Dims[1..])], r, state);
+                break;
+        }
+    }
+
+    private static void Recurrent(RecurrentConfig c, string group, string prefix, Reader r, Dictionary<string, Tensor> state)
+    {
+        var v = r.Vars(group, c.UseBias ? 3 : 2);
+        if (v is null) return;
+        var u = c.Units;
+        var module = c switch { LSTM => "lstm.", GRU => "gru.", _ => "rnn." };
+        var p = prefix + module;
+        Func<Tensor, Tensor> order = c is GRU ? rows => SwapFirstTwoGates(rows, u) : rows => rows;
+        state[p + "weight_ih_l0"] = order(v[0].t()).contiguous();
+        state[p + "weight_hh_l0"] = order(v[1].t()).contiguous();
+        if (!c.UseBias) return;
+        if (c is GRU { ResetAfter: true })
+        {
+            state[p + "bias_ih_l0"] = order(v[2][0]).contiguous();
+            state[p + "bias_hh_l0"] = order(v[2][1]).contiguous();
+        }
+        else
+        {
+            state[p + "bias_ih_l0"] = order(v[2]).contiguous();
+            state[p + "bias_hh_l0"] = zeros_like(v[2]);
+        }
+    }
+
+    /// <summary>Keras's [a|b|c] gate blocks (rows of the transposed kernel) as [b|a|c]: GRU's [z|r|h] to torch's [r|z|n].</summary>
+    private static Tensor SwapFirstTwoGates(Tensor rows, long units) =>
+        cat([rows.narrow(0, units, units), rows.narrow(0, 0, units), rows.narrow(0, 2 * units, rows.shape[0] - 2 * units)]);
+
+    /// <summary>Keras's (spatial…, in, out) kernel as torch's (out, in, spatial…); Conv2DTranspose's (kh, kw, out, in)
+    /// becomes (in, out, kh, kw), which is what torch's transposed convolution takes.</summary>
+    private static Tensor ChannelsFirstKernel(Tensor kernel)
+    {
+        var rank = (int)kernel.dim();
+        long[] order = [rank - 1, rank - 2, .. Enumerable.Range(0, rank - 2).Select(i => (long)i)];
+        return kernel.permute(order).contiguous();
+    }
+
+    /// <summary>Reads a layer's numbered variables, reporting missing groups and unexpected counts at the layer's path.</summary>
+    private sealed class Reader(IH5Group h5, string filePath, string layerPath, List<SpecError> errors)
+    {
+        public Tensor[]? Vars(string group, int count)
+        {
+            var varsPath = group + "/vars";
+            if (!h5.LinkExists(varsPath))
+            {
+                errors.Add(new SpecError(layerPath, $"{filePath} has no weights for this layer (expected the group {varsPath})"));
+                return null;
+            }
+            var vars = h5.Group(varsPath);
+            var names = vars.Children().Select(c => c.Name).Where(n => int.TryParse(n, out _)).OrderBy(int.Parse).ToList();
+            if (names.Count != count)
+            {
+                errors.Add(new SpecError(layerPath, $"{filePath}:{varsPath} holds {names.Count} variable(s); this layer has {count}"));
+                return null;
+            }
+            var result = new Tensor[count];
+            for (var i = 0; i < count; i++)
+            {
+                var dataset = vars.Dataset(names[i]);
+                var dims = dataset.Space.Dimensions.Select(d => (long)d).ToArray();
+                float[] data;
+                try
+                {
+                    data = dataset.Type.Class == H5DataTypeClass.FloatingPoint && dataset.Type.Size == 8
+                        ? dataset.Read<double[]>().Select(d => (float)d).ToArray()
+                        : dataset.Read<float[]>();
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    errors.Add(new SpecError(layerPath, $"{filePath}:{varsPath}/{names[i]} is not float32 data ({e.Message})"));
+                    return null;
+                }
+                result[i] = tensor(data, dims);
+            }
+            return result;
+        }
+    }
+}
