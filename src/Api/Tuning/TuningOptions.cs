@@ -11,7 +11,4 @@ public sealed class TuningOptions
 
     /// <summary>Largest number of trials one sweep may ask for.</summary>
     public int MaxTrials { get; set; } = 200;
-
-    /// <summary>Largest grid a space may span before <c>max_trials</c> is applied (validation looks at every point).</summary>
-    public int MaxGridPoints { get; set; } = 10_000;
 }
