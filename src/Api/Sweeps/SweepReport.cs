@@ -30,7 +30,7 @@ public static class SweepReport
             double? seconds = run is { StartedAt: { } s, FinishedAt: { } f } ? Math.Round((f - s).TotalSeconds, 2) : null;
             return new TrialRow(t.Number, status, JsonNode.Parse(t.ParamsJson)!.AsObject(), run?.Id, run?.EpochsCompleted ?? 0, run?.EpochsPlanned ?? 0,
                 run is null ? null : objectives.GetValueOrDefault(run.Id), t.StoppedAtEpoch, Json.ParseElement(run?.MetricsJson), seconds,
-                status == Stopped ? $"Stopped by the early-stopping scheduler at the rung after epoch {t.StoppedAtEpoch}."
+                status == Stopped ? $"Stopped by the early-stopping scheduler at its rung at epoch {t.StoppedAtEpoch}."
                     : run is null && sweep.Status.IsTerminal() ? "Not started: the sweep ended first." : run?.Error);
         }).ToList();
     }

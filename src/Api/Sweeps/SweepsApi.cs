@@ -22,7 +22,8 @@ public static class SweepsApi
             .WithSummary("Start a hyperparameter search: a base run spec, a space keyed by JSON path, a method and an objective")
             .WithDescription("Every value the space can produce is validated before any trial runs. Methods: grid, random, asha " +
                              "(random draws with asynchronous successive halving). promote_to names the model the best trial becomes.")
-            .Accepts<JsonElement>("application/json");
+            .Accepts<JsonElement>("application/json")
+            .WithRequestExample(SweepExamples.SubmitSweep);
         api.MapGet("/", ListSweeps).WithName("ListSweeps").WithSummary("Sweeps, newest first");
         api.MapGet("/{id:guid}", GetSweep).WithName("GetSweep").WithSummary("A sweep with its trials sorted by the objective and its best spec");
         api.MapPost("/{id:guid}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Stop a sweep and every trial it started");
