@@ -112,7 +112,7 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         }
 
         if (plan is not null && signature is not null)
-            errors.AddRange(plan.CheckData(signature));
+            errors.AddRange(keras is null ? plan.CheckData(signature) : keras.ToKerasPaths(plan.CheckData(signature)));
 
         // Issue 7: a run may be cross-validated; its folds are child runs (see CrossValidationService).
         CrossValidationSpec? cv = null;
