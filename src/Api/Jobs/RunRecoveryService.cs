@@ -55,6 +55,8 @@ public sealed class RunRecoveryService(
     private async Task RecoverAtStartupAsync(CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
+        // Compile the claim's UPDATE now (it matches no run), so the first submission is not the one that waits for it.
+        await db.TryClaimAsync(Guid.Empty, identity.Owner, clock.GetUtcNow(), TimeSpan.Zero, ct);
         var mine = identity.MachinePrefix;
         var me = identity.Owner;
         // Leases held by an earlier process on this machine: that process is gone, no need to wait for expiry.
