@@ -6,11 +6,13 @@ using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
 using TrainingService.Api.Runs;
+using TrainingService.Api.Tuning;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceStorage();
 builder.AddTrainingJobs();
+builder.AddTuning();
 builder.AddApiDocs();
 builder.AddServiceHealth();
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
@@ -33,6 +35,7 @@ app.MapModelsApi();
 app.MapKerasApi();
 app.MapDatasetsApi();
 app.MapCatalogApi();
+app.MapTuningApi();
 app.MapServiceHealth();
 app.MapApiDocs();
 app.MapJobsDashboard();
