@@ -64,15 +64,7 @@ public sealed class RunRecoveryService(
             .Where(r => r.Status == RunStatus.Running && r.LeaseOwner != null && r.LeaseOwner.StartsWith(mine) && r.LeaseOwner != me)
             .Select(r => new { r.Id, r.LeaseOwner })
             .ToListAsync(ct);
-        foreach (var o in orphaned)
-        {
-            await db.Runs
-                .Where(r => r.Id == o.Id && r.Status == RunStatus.Running && r.LeaseOwner == o.LeaseOwner)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.Status, RunStatus.Queued)
-                    .SetProperty(r => r.LeaseOwner, (string?)null)
-                    .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null), ct);
-        }
+        foreach (var o in orphaned) await db.HandBackAsync(o.Id, o.LeaseOwner, clock.GetUtcNow(), ct);
 
         var queued = await db.Runs.Where(r => r.Status == RunStatus.Queued).OrderBy(r => r.CreatedAt).Select(r => r.Id).ToListAsync(ct);
         foreach (var id in queued) queue.Enqueue(id);

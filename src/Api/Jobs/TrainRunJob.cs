@@ -63,7 +63,7 @@ public sealed class TrainRunJob(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The server is shutting down: hand the run back so the next start resumes it from its checkpoint.
-            await db.ReleaseAsync(runId, owner, CancellationToken.None);
+            await db.ReleaseAsync(runId, owner, clock.GetUtcNow(), CancellationToken.None);
             logger.LogInformation("Run {RunId} released for resumption (shutdown)", runId);
         }
         catch (OperationCanceledException)
