@@ -36,4 +36,14 @@ done | stats
 echo "prediction, 1 instance, $clients concurrent clients x $per_client requests:"
 start=$(date +%s.%N)
 seq "$clients" | xargs -P "$clients" -I{} sh -c "for i in \$(seq $per_client); do curl -fsS -o /dev/null -w '%{time_total}\n' -X POST '$url/api/runs/$id/predict' -H 'Content-Type: application/json' -d '$one'; done" | stats
-echo "throughput: $(awk "BEGIN {printf \"%.0f\", $clients * $per_client / ($(date +%s.%N) - $start)}") requests/s"
+echo "throughput: $(awk "BEGIN {printf \"%.0f\", $clients * $per_client / ($(date +%s.%N) - $start)}") requests/s (curl processes included)"
+
+# ApacheBench keeps connections open and spawns no process per request (apt-get install -y apache2-utils).
+if command -v ab >/dev/null; then
+  echo "$one" > /tmp/measure-one.json
+  for c in 1 "$clients"; do
+    echo "ab: $c concurrent client(s), $(( c == 1 ? sequential : clients * per_client * 5 )) requests, keep-alive:"
+    ab -q -k -c "$c" -n $(( c == 1 ? sequential : clients * per_client * 5 )) -p /tmp/measure-one.json -T application/json \
+      "$url/api/runs/$id/predict" | grep -E "Requests per second|Time per request.*\(mean\)|Failed requests|^ +(50|95|99)%"
+  done
+fi

@@ -6,6 +6,7 @@ using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
 using TrainingService.Api.Runs;
+using TrainingService.Api.Tuning;
 
 // Before libtorch loads: its OpenMP threads sleep when idle instead of spinning on shared cores (see OpenMpWaits).
 TrainingService.Training.Engine.OpenMpWaits.SleepWhenIdle();
@@ -14,6 +15,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceStorage();
 builder.AddTrainingJobs();
+builder.AddTuning();
 builder.AddApiDocs();
 builder.AddServiceHealth();
 builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
@@ -36,6 +38,7 @@ app.MapModelsApi();
 app.MapKerasApi();
 app.MapDatasetsApi();
 app.MapCatalogApi();
+app.MapTuningApi();
 app.MapServiceHealth();
 app.MapApiDocs();
 app.MapJobsDashboard();

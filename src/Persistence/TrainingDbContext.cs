@@ -8,6 +8,8 @@ public sealed class TrainingDbContext(DbContextOptions<TrainingDbContext> option
     public DbSet<Run> Runs => Set<Run>();
     public DbSet<EpochMetric> EpochMetrics => Set<EpochMetric>();
     public DbSet<RunWeights> RunWeights => Set<RunWeights>();
+    public DbSet<Tuning.Sweep> Sweeps => Set<Tuning.Sweep>();
+    public DbSet<Tuning.SweepTrial> SweepTrials => Set<Tuning.SweepTrial>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(TrainingDbContext).Assembly);

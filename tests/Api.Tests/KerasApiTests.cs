@@ -147,6 +147,18 @@ public sealed class KerasApiTests : IDisposable
     }
 
     [Fact]
+    public async Task KerasJsonRun_WhoseInputDoesNotFitTheDataset_IsRefusedAtItsInputLayer()
+    {
+        var doc = DigitsKeras2.Replace("\"batch_input_shape\": [null, 8, 8]", "\"batch_input_shape\": [null, 28, 28]");
+        var spec = $$$"""{"dataset": {{{DigitsDataset}}}, "model": {{{doc}}}, "compile": {{{DigitsCompile}}}}""";
+
+        var response = await _factory.CreateClient().PostAsync("/api/runs", Specs.Json(spec));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(["model.config.layers[0].config"], (await response.JsonAsync()).ErrorKeys());
+    }
+
+    [Fact]
     public async Task KerasArchiveRun_WithZeroEpochs_ServesTheArchivesWeightsAsTheyAre()
     {
         var client = _factory.CreateClient();

@@ -63,6 +63,25 @@ public sealed class LeaseTests : IDisposable
     }
 
     [Fact]
+    public async Task Recovery_EndsALapsedRunAsCancelled_WhenItsCancelWasRequested()
+    {
+        _ = _factory.Services;
+        var id = await AddQueuedAsync();
+        var start = DateTimeOffset.UtcNow;
+        await using var db = _factory.NewDbContext();
+        Assert.True(await db.TryClaimAsync(id, "crashed", start, TimeSpan.FromSeconds(1), CancellationToken.None));
+        await db.Runs.Where(r => r.Id == id).ExecuteUpdateAsync(s => s.SetProperty(r => r.CancelRequested, true));
+
+        Assert.Empty(await db.RequeueAbandonedAsync(start.AddSeconds(5), CancellationToken.None));
+
+        var run = await db.Runs.AsNoTracking().SingleAsync(r => r.Id == id);
+        Assert.Equal(RunStatus.Cancelled, run.Status);
+        Assert.NotNull(run.FinishedAt);
+        Assert.Null(run.LeaseOwner);
+        Assert.False(await db.TryClaimAsync(id, "new", start.AddSeconds(5), TimeSpan.FromSeconds(30), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Recovery_LeavesALiveLeaseAlone()
     {
         _ = _factory.Services;

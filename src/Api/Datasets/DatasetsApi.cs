@@ -15,6 +15,8 @@ public static class DatasetsApi
         api.MapGet("/{name}", GetDataset).WithName("GetDataset").WithSummary("Shapes, classes, sizes and availability of one dataset");
         api.MapPost("/", UploadCsv).WithName("UploadDataset")
             .WithSummary("Upload a CSV (multipart field 'file'); answers its inferred columns and the name runs use (csv:<id>)")
+            // Above Kestrel's 30 MB default; the store enforces Datasets:MaxUploadBytes (50 MB by default) itself.
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(new TrainingService.Training.Datasets.DatasetOptions().MaxUploadBytes + 1024 * 1024))
             .DisableAntiforgery();
         return app;
     }

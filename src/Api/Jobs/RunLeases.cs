@@ -38,7 +38,8 @@ public static class RunLeases
     }
 
     /// <summary>Puts runs whose executor vanished (lease lapsed) back in the queue; returns their ids, each
-    /// returned to exactly one caller.</summary>
+    /// returned to exactly one caller. A run whose cancel was requested ends <c>cancelled</c> instead: the claim
+    /// refuses such runs, so queueing it again would leave it queued for ever.</summary>
     public static async Task<List<Guid>> RequeueAbandonedAsync(this TrainingDbContext db, DateTimeOffset now, CancellationToken ct)
     {
         var candidates = await db.Runs
@@ -48,23 +49,34 @@ public static class RunLeases
         var requeued = new List<Guid>();
         foreach (var c in candidates)
         {
-            var rows = await db.Runs
-                .Where(r => r.Id == c.Id && r.Status == RunStatus.Running && r.LeaseOwner == c.LeaseOwner && r.LeaseExpiresAt < now)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.Status, RunStatus.Queued)
-                    .SetProperty(r => r.LeaseOwner, (string?)null)
-                    .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null), ct);
-            if (rows == 1) requeued.Add(c.Id);
+            if (await db.HandBackAsync(c.Id, c.LeaseOwner, now, ct, requireLapsed: true)) requeued.Add(c.Id);
         }
         return requeued;
     }
 
-    /// <summary>Gives a run back to the queue (graceful shutdown): the next executor resumes it.</summary>
-    public static Task<int> ReleaseAsync(this TrainingDbContext db, Guid runId, string owner, CancellationToken ct) =>
-        db.Runs
-            .Where(r => r.Id == runId && r.Status == RunStatus.Running && r.LeaseOwner == owner)
+    /// <summary>Hands a running run held by <paramref name="owner"/> back: to the queue to resume from its checkpoint,
+    /// or to <c>cancelled</c> when a cancel was requested. True when it was queued again.</summary>
+    public static async Task<bool> HandBackAsync(this TrainingDbContext db, Guid runId, string? owner, DateTimeOffset now,
+        CancellationToken ct, bool requireLapsed = false)
+    {
+        var held = db.Runs.Where(r => r.Id == runId && r.Status == RunStatus.Running && r.LeaseOwner == owner
+            && (!requireLapsed || r.LeaseExpiresAt < now));
+        await held.Where(r => r.CancelRequested)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, RunStatus.Cancelled)
+                .SetProperty(r => r.FinishedAt, now)
+                .SetProperty(r => r.LeaseOwner, (string?)null)
+                .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null)
+                .SetProperty(r => r.Error, "Cancelled on request; its executor stopped before it could record that."), ct);
+        var rows = await held.Where(r => !r.CancelRequested)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(r => r.Status, RunStatus.Queued)
                 .SetProperty(r => r.LeaseOwner, (string?)null)
                 .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null), ct);
+        return rows == 1;
+    }
+
+    /// <summary>Gives a run back to the queue (graceful shutdown): the next executor resumes it.</summary>
+    public static Task<bool> ReleaseAsync(this TrainingDbContext db, Guid runId, string owner, DateTimeOffset now, CancellationToken ct) =>
+        db.HandBackAsync(runId, owner, now, ct);
 }

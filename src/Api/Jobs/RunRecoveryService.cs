@@ -55,6 +55,8 @@ public sealed class RunRecoveryService(
     private async Task RecoverAtStartupAsync(CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
+        // Compile the claim's UPDATE now (it matches no run), so the first submission is not the one that waits for it.
+        await db.TryClaimAsync(Guid.Empty, identity.Owner, clock.GetUtcNow(), TimeSpan.Zero, ct);
         var mine = identity.MachinePrefix;
         var me = identity.Owner;
         // Leases held by an earlier process on this machine: that process is gone, no need to wait for expiry.
@@ -62,15 +64,7 @@ public sealed class RunRecoveryService(
             .Where(r => r.Status == RunStatus.Running && r.LeaseOwner != null && r.LeaseOwner.StartsWith(mine) && r.LeaseOwner != me)
             .Select(r => new { r.Id, r.LeaseOwner })
             .ToListAsync(ct);
-        foreach (var o in orphaned)
-        {
-            await db.Runs
-                .Where(r => r.Id == o.Id && r.Status == RunStatus.Running && r.LeaseOwner == o.LeaseOwner)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(r => r.Status, RunStatus.Queued)
-                    .SetProperty(r => r.LeaseOwner, (string?)null)
-                    .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null), ct);
-        }
+        foreach (var o in orphaned) await db.HandBackAsync(o.Id, o.LeaseOwner, clock.GetUtcNow(), ct);
 
         var queued = await db.Runs.Where(r => r.Status == RunStatus.Queued).OrderBy(r => r.CreatedAt).Select(r => r.Id).ToListAsync(ct);
         foreach (var id in queued) queue.Enqueue(id);

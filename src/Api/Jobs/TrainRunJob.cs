@@ -2,8 +2,10 @@ using System.Text.Json;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using TrainingService.Api.CrossValidation;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Tuning;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Engine;
@@ -26,6 +28,7 @@ public sealed class TrainRunJob(
     RunEvents events,
     RunCancellations cancellations,
     TimeProvider clock,
+    TuningHooks tuning,
     ILogger<TrainRunJob> logger)
 {
     private volatile bool _lostLease;
@@ -60,7 +63,7 @@ public sealed class TrainRunJob(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The server is shutting down: hand the run back so the next start resumes it from its checkpoint.
-            await db.ReleaseAsync(runId, owner, CancellationToken.None);
+            await db.ReleaseAsync(runId, owner, clock.GetUtcNow(), CancellationToken.None);
             logger.LogInformation("Run {RunId} released for resumption (shutdown)", runId);
         }
         catch (OperationCanceledException)
@@ -123,9 +126,11 @@ public sealed class TrainRunJob(
             : null;
         using var session = initial is null ? ModelSession.Create(plan) : ModelSession.Restore(plan, initial);
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
-        var result = session.Fit(data.Train, null, recorder, ct, checkpoint?.Data);
+        // Issue 7: a fold trains on the other folds and is scored on its own; a sweep trial may be stopped at a rung.
+        using var split = FoldData.For(run, CrossValidationSpec.FromSpec(root), data);
+        var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, recorder), ct, checkpoint?.Data);
 
-        var metrics = data.Test is { } test ? session.Evaluate(test) : null;
+        var metrics = split.Score is { } test ? session.Evaluate(test) : null;
         var weights = session.SaveWeights();
         var now = clock.GetUtcNow();
 

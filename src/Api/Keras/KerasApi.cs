@@ -22,6 +22,8 @@ public static class KerasApi
             .WithDescription("JSON body: a Keras 2 or 3 model.to_json() document or a TensorFlow.js model.json. " +
                              "Multipart: a .keras archive as field 'file'. Errors carry JSON paths into the Keras document ($ is its root).")
             .Accepts<JsonElement>("application/json", "multipart/form-data")
+            // Kestrel's default 30 MB request limit would refuse archives the upload check allows.
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(KerasUploads.MaxArchiveBytes + 1024 * 1024))
             .DisableAntiforgery();
         app.MapGet("/api/runs/{id:guid}/keras", Export)
             .WithTags("Keras").WithName("ExportRunAsKeras")

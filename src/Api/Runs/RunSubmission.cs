@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using TrainingService.Api.CrossValidation;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Persistence.Runs;
@@ -19,7 +20,7 @@ namespace TrainingService.Api.Runs;
 /// </summary>
 public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingOptions> training, TimeProvider clock)
 {
-    private static readonly string[] TopLevel = ["name", "dataset", "model", "compile", "fit"];
+    private static readonly string[] TopLevel = ["name", "dataset", "model", "compile", "fit", CrossValidationSpec.Key];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();
@@ -111,13 +112,19 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         }
 
         if (plan is not null && signature is not null)
-            errors.AddRange(plan.CheckData(signature));
+            errors.AddRange(keras is null ? plan.CheckData(signature) : keras.ToKerasPaths(plan.CheckData(signature)));
+
+        // Issue 7: a run may be cross-validated; its folds are child runs (see CrossValidationService).
+        CrossValidationSpec? cv = null;
+        if (root.TryGetProperty(CrossValidationSpec.Key, out var cvElement) && cvElement.ValueKind != JsonValueKind.Null)
+            cv = CrossValidationSpec.Parse(cvElement, signature, name, errors);
 
         if (!errors.IsEmpty || plan is null) return (null, errors);
 
         var spec = new JsonObject { ["dataset"] = JsonNode.Parse(dataset!.Value.GetRawText()), ["model"] = JsonNode.Parse(model!.Value.GetRawText()) };
         if (compile is { } c) spec["compile"] = JsonNode.Parse(c.GetRawText());
         if (fit is { } f) spec["fit"] = JsonNode.Parse(f.GetRawText());
+        if (cv is not null) spec[CrossValidationSpec.Key] = cv.ToNode();
         if (keras is not null)
         {
             spec["keras"] = new JsonObject
@@ -139,6 +146,7 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
             SpecJson = spec.ToJsonString(),
             SummaryJson = JsonSerializer.Serialize(plan.Summary, Json.Options),
         };
+        if (cv is not null) CrossValidationRuns.Accept(run, cv);
         return (run, errors);
     }
 

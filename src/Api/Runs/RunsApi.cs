@@ -34,6 +34,8 @@ public static class RunsApi
                              "'spec' (without 'model') and a .keras archive in field 'model'; training starts from its weights " +
                              "(fit.epochs 0 serves them as they are).")
             .Accepts<SubmitRunRequest>("application/json", "multipart/form-data")
+            // JSON bodies are capped at MaxBodyBytes by the handler; multipart may carry a .keras archive.
+            .WithMetadata(new RequestSizeLimitAttribute(KerasUploads.MaxArchiveBytes + 1024 * 1024))
             .WithRequestExample(ApiExamples.SubmitRun);
         api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("List runs, newest first");
         api.MapGet("/{id:guid}", GetRun).WithName("GetRun").WithSummary("A run with its status, metrics, summary and spec");

@@ -76,6 +76,9 @@ namespace TrainingService.Persistence.Migrations
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int?>("FoldIndex")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
@@ -94,11 +97,18 @@ namespace TrainingService.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("ParentRunId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("PreprocessingJson")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RequestHash")
                         .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Role")
+                        .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("SpecJson")
@@ -119,6 +129,9 @@ namespace TrainingService.Persistence.Migrations
                     b.Property<string>("SummaryJson")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("SweepId")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
@@ -126,9 +139,16 @@ namespace TrainingService.Persistence.Migrations
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
 
+                    b.HasIndex("SweepId");
+
+                    b.HasIndex("Role", "Status");
+
                     b.HasIndex("Status", "CreatedAt");
 
                     b.HasIndex("Name", "Status", "FinishedAt");
+
+                    b.HasIndex("ParentRunId", "Role", "FoldIndex")
+                        .IsUnique();
 
                     b.ToTable("runs", (string)null);
                 });
@@ -157,6 +177,109 @@ namespace TrainingService.Persistence.Migrations
                     b.ToTable("run_weights", (string)null);
                 });
 
+            modelBuilder.Entity("TrainingService.Persistence.Tuning.Sweep", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("BestTrial")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxConcurrentTrials")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Method")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ObjectiveMetric")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ObjectiveMode")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PromoteTo")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PromotedRunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SpecJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("Status");
+
+                    b.ToTable("sweeps", (string)null);
+                });
+
+            modelBuilder.Entity("TrainingService.Persistence.Tuning.SweepTrial", b =>
+                {
+                    b.Property<Guid>("SweepId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("LastRung")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LaunchedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ParamsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("RunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("StoppedAtEpoch")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("SweepId", "Number");
+
+                    b.HasIndex("RunId")
+                        .IsUnique();
+
+                    b.ToTable("sweep_trials", (string)null);
+                });
+
             modelBuilder.Entity("TrainingService.Persistence.Runs.EpochMetric", b =>
                 {
                     b.HasOne("TrainingService.Persistence.Runs.Run", null)
@@ -166,11 +289,38 @@ namespace TrainingService.Persistence.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("TrainingService.Persistence.Runs.Run", b =>
+                {
+                    b.HasOne("TrainingService.Persistence.Runs.Run", null)
+                        .WithMany()
+                        .HasForeignKey("ParentRunId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("TrainingService.Persistence.Tuning.Sweep", null)
+                        .WithMany()
+                        .HasForeignKey("SweepId")
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
             modelBuilder.Entity("TrainingService.Persistence.Runs.RunWeights", b =>
                 {
                     b.HasOne("TrainingService.Persistence.Runs.Run", null)
                         .WithMany()
                         .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TrainingService.Persistence.Tuning.SweepTrial", b =>
+                {
+                    b.HasOne("TrainingService.Persistence.Runs.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("TrainingService.Persistence.Tuning.Sweep", null)
+                        .WithMany()
+                        .HasForeignKey("SweepId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -46,4 +46,18 @@ public sealed class Run
 
     /// <summary>How many times an executor has claimed this run (1 = never interrupted).</summary>
     public int Attempts { get; set; }
+
+    // Tuning (issue 7): how this run belongs to a cross-validation run or a sweep. Null on an ordinary run.
+
+    /// <summary>What the run is for: null (ordinary), or one of <see cref="Tuning.RunRoles"/>.</summary>
+    public string? Role { get; set; }
+
+    /// <summary>The cross-validation run a fold or refit belongs to; the trial a promoted copy was made from.</summary>
+    public Guid? ParentRunId { get; set; }
+
+    /// <summary>0-based fold this run holds out (role <c>fold</c>).</summary>
+    public int? FoldIndex { get; set; }
+
+    /// <summary>The sweep a trial (or the promoted copy of its best trial) belongs to.</summary>
+    public Guid? SweepId { get; set; }
 }

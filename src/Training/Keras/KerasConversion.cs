@@ -17,11 +17,19 @@ public sealed record KerasConversion(
     KerasVersion Version,
     IReadOnlyList<KerasLayerOrigin> Layers)
 {
-    /// <summary>Rewrites a native model path (<c>model.layers[3].units</c>) into the Keras document it came from
-    /// (<c>model.config.layers[4].config.units</c>). Paths outside the layers are returned unchanged.</summary>
+    /// <summary>The JSON path of the Keras object that declares each model input (an InputLayer, or the first layer
+    /// whose batch_input_shape gives it), in input order.</summary>
+    public IReadOnlyList<string> InputPaths { get; init; } = [];
+
+    /// <summary>Rewrites a native model path (<c>model.layers[3].units</c>, <c>model.input_shape</c>) into the Keras
+    /// document it came from (<c>model.config.layers[4].config.units</c>). Other paths are returned unchanged.</summary>
     public string ToKerasPath(string nativePath, string nativeRoot = "model")
     {
-        var m = Regex.Match(nativePath, $@"^{Regex.Escape(nativeRoot)}\.layers\[(\d+)\](.*)$");
+        var root = Regex.Escape(nativeRoot);
+        if (InputPaths.Count > 0 && nativePath == $"{nativeRoot}.input_shape") return InputPaths[0];
+        var input = Regex.Match(nativePath, $@"^{root}\.inputs\[(\d+)\]");
+        if (input.Success && int.TryParse(input.Groups[1].Value, out var k) && k < InputPaths.Count) return InputPaths[k];
+        var m = Regex.Match(nativePath, $@"^{root}\.layers\[(\d+)\](.*)$");
         if (!m.Success || !int.TryParse(m.Groups[1].Value, out var i) || i >= Layers.Count) return nativePath;
         var origin = Layers[i];
         var rest = m.Groups[2].Value;

@@ -20,6 +20,7 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
     private readonly List<JsonObject> _layers = [];
     private readonly List<KerasLayerOrigin> _origins = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private readonly List<string> _inputPaths = [];
     private KerasVersion _version = KerasVersion.Keras3;
     private KerasLayerConfig _layerConfig = null!;
 
@@ -56,7 +57,7 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
         var nativeCompile = compile is { } c ? ConvertCompile(c, compilePath!) : null;
         if (_version.LegacyRestoreBestWeights)
             _notes.Add($"written by Keras {_version.Text}: there EarlyStopping(restore_best_weights=True) restored the best weights only when it stopped training early; here, as in Keras 3, they are restored at the end of training whenever they were recorded");
-        return new KerasConversion(native, nativeCompile, _notes, _version, _origins);
+        return new KerasConversion(native, nativeCompile, _notes, _version, _origins) { InputPaths = _inputPaths };
     }
 
     private static (JsonElement Model, string Path, string? Version, string VersionPath, JsonElement? Compile, string? CompilePath) Unwrap(JsonElement doc, string path)
@@ -137,6 +138,7 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
             while (_names.Contains(current)) current = "_" + current;
             _names.Add(current);
             if (input is { } i) _inputs.Add(new JsonObject { ["name"] = current, ["shape"] = i.Shape, ["dtype"] = i.Dtype });
+            _inputPaths.Add($"{layersPath}[0].config");
         }
         var counters = new Dictionary<string, int>();
         for (var i = 0; i < items.Count; i++)
@@ -235,6 +237,7 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
             if (input is null) continue;
             var nativeName = NativeName(prefix, name, $"{items[index].Path}.name");
             _inputs.Add(new JsonObject { ["name"] = nativeName, ["shape"] = input.Value.Shape, ["dtype"] = input.Value.Dtype });
+            _inputPaths.Add($"{items[index].Path}.config");
             tensors[(name, 0)] = nativeName;
         }
         if (_errors.Count > 0) return null;

@@ -23,19 +23,17 @@ public sealed record LSTM : RecurrentConfig
     public override LayerModule Build(Shape[] inputs, BuildContext context) => new LstmModule(this, inputs[0].Last, context);
 }
 
-internal sealed class LstmModule : LayerModule
+internal sealed class LstmModule : RecurrentModule
 {
     private readonly TorchSharp.Modules.LSTM lstm;
     private readonly LSTM _c;
     private readonly Func<Tensor, Tensor> _act, _recAct;
-    private readonly bool _fusable;
 
-    public LstmModule(LSTM c, int inputDim, BuildContext context) : base(c.Name)
+    public LstmModule(LSTM c, int inputDim, BuildContext context) : base(c)
     {
         _c = c;
         _act = ActivationRegistry.Get(c.Activation);
         _recAct = ActivationRegistry.Get(c.RecurrentActivation);
-        _fusable = c.Activation == "tanh" && c.RecurrentActivation == "sigmoid";
         lstm = nn.LSTM(inputDim, c.Units, bias: c.UseBias, batchFirst: true);
         using (no_grad())
         {
@@ -59,63 +57,25 @@ internal sealed class LstmModule : LayerModule
 
     private TorchSharp.Modules.Parameter Param(string name) => lstm.get_parameter(name)!;
 
-    public override Tensor[] Forward(Tensor[] inputs, ForwardContext context)
+    protected override int StateCount => 2;
+
+    protected override bool FusedActivations => _c.Activation == "tanh" && _c.RecurrentActivation == "sigmoid";
+
+    protected override (Tensor Sequence, Tensor[] States) Fused(Tensor x)
     {
-        var x = inputs[0];
-        if (_c.GoBackwards) x = x.flip(1);
-        var inputMask = context.InputMask;
-        var mask = inputMask;
-        if (mask is not null && _c.GoBackwards) mask = mask.flip(1);
-        if (_c.Dropout > 0 && context.Training)
-            x = Dropout.Apply(x, _c.Dropout, context, [x.shape[0], 1, x.shape[2]]);
-        Tensor sequence, h, cState;
-        if (_fusable && mask is null && !(_c.RecurrentDropout > 0 && context.Training))
-        {
-            var (output, hn, cn) = lstm.forward(x);
-            (sequence, h, cState) = (output, hn[0], cn[0]);
-        }
-        else (sequence, h, cState) = Loop(x, mask, context);
-        context.OutputMask = _c.ReturnSequences ? inputMask : null;
-        var first = _c.ReturnSequences ? sequence : h;
-        return _c.ReturnState ? [first, h, cState] : [first];
+        var (output, hn, cn) = lstm.forward(x);
+        return (output, [hn[0], cn[0]]);
     }
 
-    private (Tensor Sequence, Tensor H, Tensor C) Loop(Tensor x, Tensor? mask, ForwardContext context)
+    protected override Tensor Project(Tensor x) =>
+        _c.UseBias ? nn.functional.linear(x, Param("weight_ih_l0"), Param("bias_ih_l0")) : nn.functional.linear(x, Param("weight_ih_l0"));
+
+    protected override Tensor[] Step(Tensor projected, Tensor[] states, Tensor? recurrentMask)
     {
-        var (batch, steps, u) = (x.shape[0], x.shape[1], (long)_c.Units);
-        var wih = Param("weight_ih_l0");
-        var whh = Param("weight_hh_l0");
-        var projected = _c.UseBias ? nn.functional.linear(x, wih, Param("bias_ih_l0")) : nn.functional.linear(x, wih);
-        var h = zeros(batch, u);
-        var c = zeros(batch, u);
-        Tensor? recMask = null;
-        if (_c.RecurrentDropout > 0 && context.Training)
-            recMask = empty(batch, u).bernoulli_(1 - _c.RecurrentDropout, context.Rng) / (1 - _c.RecurrentDropout);
-        var outputs = new List<Tensor>((int)steps);
-        for (var t = 0; t < steps; t++)
-        {
-            var hIn = recMask is null ? h : h * recMask;
-            var z = projected.select(1, t) + nn.functional.linear(hIn, whh);
-            var gates = z.chunk(4, 1);
-            var i = _recAct(gates[0]);
-            var f = _recAct(gates[1]);
-            var cNew = f * c + i * _act(gates[2]);
-            var hNew = _recAct(gates[3]) * _act(cNew);
-            if (mask is not null)
-            {
-                var m = mask.select(1, t).unsqueeze(1);
-                h = where(m, hNew, h);
-                c = where(m, cNew, c);
-                // Keras: a masked step repeats the previous output, or gives zeros with zero_output_for_mask.
-                outputs.Add(_c.ZeroOutputForMask == true ? where(m, hNew, zeros_like(hNew)) : h);
-            }
-            else
-            {
-                (h, c) = (hNew, cNew);
-                outputs.Add(hNew);
-            }
-        }
-        return (_c.ReturnSequences ? stack(outputs, 1) : h, h, c);
+        var h = recurrentMask is null ? states[0] : states[0] * recurrentMask;
+        var gates = (projected + nn.functional.linear(h, Param("weight_hh_l0"))).chunk(4, 1);   // [i|f|c|o]
+        var c = _recAct(gates[1]) * states[1] + _recAct(gates[0]) * _act(gates[2]);
+        return [_recAct(gates[3]) * _act(c), c];
     }
 
     public override IEnumerable<Tensor> Penalties()

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace TrainingService.Training.Layers;
 
 /// <summary>
-/// What SimpleRNN and GRU modules share: Keras's go_backwards (the sequence is read reversed and the outputs stay in
+/// What the SimpleRNN, LSTM and GRU modules share: Keras's go_backwards (the sequence is read reversed and the outputs stay in
 /// reading order), one input-dropout mask per sequence, masks, and the choice between libtorch's fused kernel and a
 /// step loop. At a masked step the states are carried over and the output is the previous output, or zeros when
 /// <c>zero_output_for_mask</c> (which Bidirectional sets when returning sequences), as in Keras.

@@ -218,6 +218,26 @@ public class KerasArchiveTests
     }
 
     [Fact]
+    public void BidirectionalWeights_ComeFromForwardAndBackwardLayerGroups()
+    {
+        var fk = Values(3 * 8, 51); var fr = Values(2 * 8, 52); var fb = Values(8, 53);
+        var bk = Values(3 * 8, 54); var br = Values(2 * 8, 55); var bb = Values(8, 56);
+        var archive = KerasArchive.Create(KerasConfig("""
+            {"input_shape": [4, 3], "layers": [{"type": "Bidirectional", "layer": {"type": "LSTM", "units": 2}}]}
+            """), new Dictionary<string, (float[], long[])>
+        {
+            ["layers/bidirectional/forward_layer/cell/vars/0"] = (fk, [3, 8]), ["layers/bidirectional/forward_layer/cell/vars/1"] = (fr, [2, 8]),
+            ["layers/bidirectional/forward_layer/cell/vars/2"] = (fb, [8]),
+            ["layers/bidirectional/backward_layer/cell/vars/0"] = (bk, [3, 8]), ["layers/bidirectional/backward_layer/cell/vars/1"] = (br, [2, 8]),
+            ["layers/bidirectional/backward_layer/cell/vars/2"] = (bb, [8]),
+        });
+        var stored = ReadArchive(KerasArchive.Import(archive).Weights!);
+        Assert.Equal(Transpose(fk, 3, 8), stored["bidirectional.forward_layer.lstm.weight_ih_l0"].data<float>().ToArray());
+        Assert.Equal(Transpose(br, 2, 8), stored["bidirectional.backward_layer.lstm.weight_hh_l0"].data<float>().ToArray());
+        Assert.Equal(bb, stored["bidirectional.backward_layer.lstm.bias_ih_l0"].data<float>().ToArray());
+    }
+
+    [Fact]
     public void ImportedWeights_StartAFit_FineTuning()
     {
         var archive = KerasArchive.Create(KerasConfig("""{"input_shape": [3], "layers": [{"type": "Dense", "units": 1}]}"""),

@@ -45,6 +45,8 @@ public class KerasCorpusTests
         { "k2_224_standalone_recurrent.json", "lstm_1 [10,4] 128; gru_1 [10,5] 150; simple_rnn_1 [6] 72; dense_1 [2] 14", 364, 364 },
         // nested Functional at node_index 1: 10·5+5 = 55; 5·5+5 = 30; 5+1 = 6
         { "k2_213_nested_functional.json", "block_hidden [5] 55; block_hidden_out [5] 30; y [1] 6", 91, 91 },
+        // Keras 3 Bidirectional with its backward_layer, merge "sum": 2·(4·5·(6+5)+4·5) = 480; 5·3+3 = 18
+        { "k3_functional_bidirectional.json", "bidirectional [5] 480; dense [3] 18", 498, 498 },
         // 4·8+8 = 40; 8·3+3 = 27
         { "tfjs_layers_model.json", "dense [8] 40; dense_1 [3] 27", 67, 67 },
     };

@@ -16,7 +16,7 @@ public class KerasExportTests
     {
         "k2_tf24_sequential_mlp.json", "k2_216_list_sequential.json", "k2_tf23_functional_cnn.json", "k3_sequential_cnn.json",
         "k3_functional_lstm.json", "k3_functional_merges.json", "k3_sequential_sequence_layers.json", "k3_sequential_image_layers.json",
-        "k3_nested_sequential.json", "k2_tf24_bidirectional.json", "k2_213_nested_functional.json", "tfjs_layers_model.json",
+        "k3_nested_sequential.json", "k2_tf24_bidirectional.json", "k2_213_nested_functional.json", "tfjs_layers_model.json", "k3_functional_bidirectional.json",
     };
 
     [Theory]
@@ -47,6 +47,7 @@ public class KerasExportKeyTests
     [InlineData("k3_functional_merges.json")]
     [InlineData("k3_sequential_sequence_layers.json")]
     [InlineData("k3_sequential_image_layers.json")]
+    [InlineData("k3_functional_bidirectional.json")]
     public void Export_WritesTheConfigKeysKeras3Writes(string file)
     {
         var original = JsonNode.Parse(File.ReadAllText(KerasCorpusTests.CorpusFile(file)))!;

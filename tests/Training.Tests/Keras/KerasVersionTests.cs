@@ -106,6 +106,15 @@ public class KerasVersionTests
     }
 
     [Fact]
+    public void NativeInputPaths_MapToTheKerasInput()
+    {
+        var sequential = KerasImporter.Convert(KerasCorpusTests.Load("k2_tf24_sequential_mlp.json"));
+        Assert.Equal("model.config.layers[0].config", sequential.ToKerasPath("model.input_shape"));
+        var functional = KerasImporter.Convert(KerasCorpusTests.Load("k3_functional_merges.json"));
+        Assert.Equal("model.config.layers[1].config", functional.ToKerasPath("model.inputs[1].shape"));
+    }
+
+    [Fact]
     public void ErrorPaths_FollowTheDocumentPath()
     {
         var doc = """{"class_name": "Sequential", "keras_version": "2.4.0", "config": {"layers": [{"class_name": "Dense", "config": {"units": 0, "batch_input_shape": [null, 3]}}]}}""";

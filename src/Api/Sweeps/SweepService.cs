@@ -1,0 +1,182 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TrainingService.Api.Jobs;
+using TrainingService.Api.Runs;
+using TrainingService.Api.Tuning;
+using TrainingService.Persistence;
+using TrainingService.Persistence.Runs;
+using TrainingService.Persistence.Tuning;
+
+namespace TrainingService.Api.Sweeps;
+
+/// <summary>
+/// Drives sweeps from the tables, so a restart continues where it stopped: starts the next trials (in trial order)
+/// while fewer than <c>max_concurrent_trials</c> are queued or running, and when every trial has ended, records the
+/// best and promotes it. A trial is an ordinary run (role <c>trial</c>): queued, trained, recovered and bounded by
+/// <c>Training:MaxConcurrentRuns</c> like any other; finished trials are kept as they are.
+/// </summary>
+public sealed class SweepService(
+    IServiceScopeFactory scopes,
+    RunQueue queue,
+    RunEvents events,
+    IOptions<TuningOptions> options,
+    TimeProvider clock,
+    ILogger<SweepService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(0.05, options.Value.CoordinatorIntervalSeconds)));
+        do
+        {
+            try
+            {
+                await AdvanceAllAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Sweep scan failed; will retry");
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task AdvanceAllAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
+        var submission = scope.ServiceProvider.GetRequiredService<RunSubmission>();
+        var active = await db.Sweeps.AsNoTracking()
+            .Where(s => (s.Status == RunStatus.Queued || s.Status == RunStatus.Running) && !s.CancelRequested)
+            .OrderBy(s => s.CreatedAt).Select(s => s.Id).ToListAsync(ct);
+        foreach (var id in active) await AdvanceAsync(db, submission, id, ct);
+    }
+
+    private async Task AdvanceAsync(TrainingDbContext db, RunSubmission submission, Guid id, CancellationToken ct)
+    {
+        var sweep = await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, ct);
+        if (sweep is null) return;
+        var definition = SweepDefinition.FromJson(sweep.SpecJson);
+        var space = definition.ParseSpace();
+        var trials = await db.SweepTrials.AsNoTracking().Where(t => t.SweepId == id).OrderBy(t => t.Number).ToListAsync(ct);
+        var launched = trials.Where(t => t.RunId != null).Select(t => t.RunId!.Value).ToList();
+        var statuses = await db.Runs.AsNoTracking().Where(r => launched.Contains(r.Id)).Select(r => new { r.Id, r.Status }).ToDictionaryAsync(r => r.Id, r => r.Status, ct);
+        var active = statuses.Values.Count(s => !s.IsTerminal());
+
+        var changed = false;
+        foreach (var trial in trials.Where(t => t.RunId == null && t.LaunchedAt == null))
+        {
+            if (active >= sweep.MaxConcurrentTrials) break;
+            await LaunchAsync(db, submission, sweep, definition, space, trial, ct);
+            active++;
+            changed = true;
+        }
+        if (changed && sweep.Status == RunStatus.Queued)
+        {
+            var now = clock.GetUtcNow();
+            await db.Sweeps.Where(s => s.Id == id && s.Status == RunStatus.Queued)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Status, RunStatus.Running).SetProperty(x => x.StartedAt, now), ct);
+        }
+        if (changed) events.Notify(id);
+
+        var allEnded = trials.All(t => t.LaunchedAt != null || t.RunId != null) && active == 0 && !changed
+                       && trials.Where(t => t.RunId != null).All(t => statuses.TryGetValue(t.RunId!.Value, out var s) && s.IsTerminal());
+        if (allEnded) await FinishAsync(db, sweep, definition, ct);
+    }
+
+    /// <summary>Creates the trial's run (validated as a submission would be) and queues it, in one transaction with
+    /// the trial's link to it, so a restart neither loses nor repeats a launch.</summary>
+    private async Task LaunchAsync(TrainingDbContext db, RunSubmission submission, Sweep sweep, SweepDefinition d, SearchSpace space, SweepTrial trial, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var spec = d.TrialSpec(space, JsonNode.Parse(trial.ParamsJson)!.AsObject());
+        var (run, errors) = submission.Validate(SweepSubmission.Bytes(spec));
+        run ??= new Run
+        {
+            Id = Guid.CreateVersion7(),
+            Status = RunStatus.Failed,
+            CreatedAt = now,
+            FinishedAt = now,
+            SpecJson = spec.ToJsonString(),
+            Error = "The trial's spec no longer validates: " + string.Join("; ", errors.ToDictionary().Select(kv => $"{kv.Key}: {string.Join(" ", kv.Value)}")),
+        };
+        run.Role = RunRoles.Trial;
+        run.SweepId = sweep.Id;
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.Runs.Add(run);
+        await db.SaveChangesAsync(ct);
+        var linked = await db.SweepTrials.Where(t => t.SweepId == sweep.Id && t.Number == trial.Number && t.RunId == null && t.LaunchedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RunId, run.Id).SetProperty(t => t.LaunchedAt, now), ct);
+        if (linked != 1)
+        {
+            await tx.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            return;
+        }
+        await tx.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        if (run.Status == RunStatus.Queued) queue.Enqueue(run.Id);
+        events.Notify(run.Id);
+    }
+
+    private async Task FinishAsync(TrainingDbContext db, Sweep sweep, SweepDefinition d, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var rows = await SweepReport.TrialsAsync(db, sweep, ct);
+        var best = SweepReport.Best(rows, d.Objective);
+        var status = best is null ? RunStatus.Failed : RunStatus.Succeeded;
+        var error = best is null ? $"No trial finished with a value for '{d.Objective.Metric}'." : null;
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        Guid? promoted = null;
+        if (best is not null && d.PromoteTo is { } name)
+        {
+            var source = await db.Runs.AsNoTracking().SingleAsync(r => r.Id == best.RunId, ct);
+            var weights = await db.RunWeights.AsNoTracking().SingleAsync(w => w.RunId == source.Id && w.Kind == WeightsKind.Final, ct);
+            // A copy of the best trial under the promoted name: the newest succeeded run of that name, which is what
+            // /api/models/{name} serves. The trial itself stays as it was in the table.
+            var copy = new Run
+            {
+                Id = Guid.CreateVersion7(),
+                Name = name,
+                Status = RunStatus.Succeeded,
+                CreatedAt = now,
+                StartedAt = source.StartedAt,
+                FinishedAt = now,
+                EpochsCompleted = source.EpochsCompleted,
+                EpochsPlanned = source.EpochsPlanned,
+                SpecJson = source.SpecJson,
+                SummaryJson = source.SummaryJson,
+                MetricsJson = source.MetricsJson,
+                PreprocessingJson = source.PreprocessingJson,
+                BestEpoch = source.BestEpoch,
+                StoppedEarly = source.StoppedEarly,
+                Attempts = source.Attempts,
+                Role = RunRoles.Promoted,
+                ParentRunId = source.Id,
+                SweepId = sweep.Id,
+            };
+            db.Runs.Add(copy);
+            db.RunWeights.Add(new RunWeights { RunId = copy.Id, Kind = WeightsKind.Final, Epoch = weights.Epoch, Data = weights.Data, CreatedAt = now });
+            promoted = copy.Id;
+        }
+        await db.SaveChangesAsync(ct);
+        var done = await db.Sweeps.Where(s => s.Id == sweep.Id && (s.Status == RunStatus.Running || s.Status == RunStatus.Queued) && !s.CancelRequested)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(x => x.Status, status)
+                .SetProperty(x => x.FinishedAt, now)
+                .SetProperty(x => x.BestTrial, best == null ? null : best.Number)
+                .SetProperty(x => x.PromotedRunId, promoted)
+                .SetProperty(x => x.Error, error), ct);
+        if (done != 1)
+        {
+            await tx.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            return;
+        }
+        await tx.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        events.Notify(sweep.Id);
+        logger.LogInformation("Sweep {SweepId} {Status}; best trial {Trial}", sweep.Id, status.ToWire(), best?.Number);
+    }
+}

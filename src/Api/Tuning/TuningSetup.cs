@@ -1,0 +1,28 @@
+using TrainingService.Api.CrossValidation;
+using TrainingService.Api.Sweeps;
+
+namespace TrainingService.Api.Tuning;
+
+/// <summary>Cross-validation and sweeps (issue 7), wired in one place.</summary>
+public static class TuningSetup
+{
+    public static WebApplicationBuilder AddTuning(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<TuningOptions>(builder.Configuration.GetSection(TuningOptions.Section));
+        builder.Services.AddSingleton<TuningHooks>();
+        builder.Services.AddSingleton<AshaScheduler>();
+        builder.Services.AddScoped<SweepSubmission>();
+        builder.Services.AddSingleton<SweepService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SweepService>());
+        builder.Services.AddSingleton<CrossValidationService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CrossValidationService>());
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapTuningApi(this IEndpointRouteBuilder app)
+    {
+        app.MapCrossValidationApi();
+        app.MapSweepsApi();
+        return app;
+    }
+}
