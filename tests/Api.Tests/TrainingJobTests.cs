@@ -205,6 +205,24 @@ public sealed class TrainingJobTests : IDisposable
     }
 
     [Fact]
+    public async Task Predict_AfterDelete_Answers404_EvenWhenTheModelWasServedFromTheCache()
+    {
+        var client = _factory.CreateClient();
+        var id = (await client.SubmitAsync(Specs.Digits(epochs: 1))).Id();
+        await client.WaitForEndAsync(id, Patience);
+        var first = await client.PostAsync($"/api/runs/{id}/predict", Specs.Json(Specs.DigitInstances));
+        var cached = await client.PostAsync($"/api/runs/{id}/predict", Specs.Json(Specs.DigitInstances));
+
+        var deleted = await client.DeleteAsync($"/api/runs/{id}");
+        var after = await client.PostAsync($"/api/runs/{id}/predict", Specs.Json(Specs.DigitInstances));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, after.StatusCode);
+    }
+
+    [Fact]
     public async Task DataThatIsGoneByTrainingTime_FailsTheRunWithAReadableError_Once()
     {
         var client = _factory.CreateClient();

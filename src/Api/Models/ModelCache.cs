@@ -134,6 +134,19 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
         }
     }
 
+    /// <summary>Whether the run's model is loaded, and its name. Only succeeded runs are loaded, and a succeeded run never
+    /// changes (deleting it calls <see cref="Remove"/>), so a loaded model needs no database check before it predicts.</summary>
+    public bool IsLoaded(Guid runId, out string? name)
+    {
+        lock (_gate)
+        {
+            var loaded = _index.TryGetValue(runId, out var node)
+                && node.Value.Model.IsValueCreated && node.Value.Model.Value.IsCompletedSuccessfully;
+            name = loaded ? node!.Value.Model.Value.Result.Name : null;
+            return loaded;
+        }
+    }
+
     /// <summary>Drops a run's model (its run was deleted).</summary>
     public void Remove(Guid runId)
     {

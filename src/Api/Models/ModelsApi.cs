@@ -32,22 +32,38 @@ public static class ModelsApi
     }
 
     public static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictWithRun(
-        Guid id, HttpRequest request, TrainingDbContext db, PredictionService predictions, IOptions<PredictionOptions> options, CancellationToken cancellationToken)
+        Guid id, HttpRequest request, TrainingDbContext db, ModelCache models, PredictionService predictions, IOptions<PredictionOptions> options,
+        CancellationToken cancellationToken)
     {
-        var run = await db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Name, r.Status }).SingleOrDefaultAsync(cancellationToken);
+        // The hot path: a loaded model belongs to a succeeded run, which cannot change, so no query is needed.
+        if (models.IsLoaded(id, out var loadedName)) return await PredictAsync(id, loadedName, request, predictions, options.Value, cancellationToken);
+        var run = await RunStatusById(db, id);
         if (run is null) return Problems.RunNotFound(id);
         if (run.Status != RunStatus.Succeeded)
             return Problems.Conflict("Run has not succeeded", $"Run {id} is {run.Status.ToWire()}; predictions need a succeeded run.");
         return await PredictAsync(id, run.Name, request, predictions, options.Value, cancellationToken);
     }
 
+    private sealed record RunNameAndStatus(string? Name, RunStatus Status);
+
+    // Compiled once: the predict endpoints run these on every request that is not served from the cache alone.
+    private static readonly Func<TrainingDbContext, Guid, Task<RunNameAndStatus?>> RunStatusById =
+        EF.CompileAsyncQuery((TrainingDbContext db, Guid id) =>
+            db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new RunNameAndStatus(r.Name, r.Status)).SingleOrDefault());
+
+    private static readonly Func<TrainingDbContext, string, Task<Guid>> NewestSucceededId =
+        EF.CompileAsyncQuery((TrainingDbContext db, string name) =>
+            db.Runs.AsNoTracking().Where(r => r.Name == name && r.Status == RunStatus.Succeeded)
+                .OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id).Select(r => r.Id).FirstOrDefault());
+
     public static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictWithModel(
         string name, HttpRequest request, TrainingDbContext db, PredictionService predictions, IOptions<PredictionOptions> options, CancellationToken cancellationToken)
     {
-        var runId = await NewestSucceeded(db, name).Select(r => (Guid?)r.Id).FirstOrDefaultAsync(cancellationToken);
-        if (runId is null)
+        // A name must resolve on every request: a retrained model replaces the old one at once.
+        var runId = await NewestSucceededId(db, name);
+        if (runId == Guid.Empty)
             return Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.");
-        return await PredictAsync(runId.Value, name, request, predictions, options.Value, cancellationToken);
+        return await PredictAsync(runId, name, request, predictions, options.Value, cancellationToken);
     }
 
     public static async Task<Ok<List<ModelResponse>>> ListModels(TrainingDbContext db, CancellationToken cancellationToken)
