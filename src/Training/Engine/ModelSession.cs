@@ -80,9 +80,9 @@ public sealed partial class ModelSession : IDisposable
             var outputs = _model.Forward(inputs, new ForwardContext(false, _rng));
             for (var k = 0; k < outputs.Length; k++) parts[k].Add(outputs[k].detach().MoveToOuterDisposeScope());
         }
-        return parts.Select(p =>
+        return parts.Select((p, k) =>
         {
-            if (p.Count == 0) return empty([0L, .. Plan.Model.OutputShapes[Array.IndexOf(parts, p)].Dims.Select(d => (long)d)]);
+            if (p.Count == 0) return empty([0L, .. Plan.Model.OutputShapes[k].Dims.Select(d => (long)d)]);
             var result = cat(p, 0);
             foreach (var t in p) t.Dispose();
             return result;
