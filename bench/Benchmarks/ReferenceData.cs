@@ -1,4 +1,4 @@
-using System.IO.Compression;
+using TrainingService.Training.Datasets.Formats;
 using System.Text;
 using System.Text.Json;
 using static TorchSharp.torch;
@@ -38,8 +38,8 @@ public sealed class ReferenceData : IDisposable
         switch (model)
         {
             case "mlp" when HasFashionMnist:
-                var images = ReadIdx(Path.Combine(FashionMnistDir, "train-images-idx3-ubyte.gz"));
-                var labels = ReadIdx(Path.Combine(FashionMnistDir, "train-labels-idx1-ubyte.gz"));
+                var images = IdxReader.ReadImages(Path.Combine(FashionMnistDir, "train-images-idx3-ubyte.gz"));
+                var labels = IdxReader.ReadLabels(Path.Combine(FashionMnistDir, "train-labels-idx1-ubyte.gz"));
                 return new(model, images.narrow(0, 0, samples), labels.narrow(0, 0, samples), "Fashion-MNIST");
             case "mlp":
                 return new(model, randint(0, 256, [samples, 28, 28], ScalarType.Byte, generator: g), randint(0, 10, [samples], ScalarType.Byte, generator: g), "synthetic");
@@ -112,17 +112,6 @@ public sealed class ReferenceData : IDisposable
             Array.Copy(pixels, i * image, bytes, at + 1, image);
         }
         return bytes;
-    }
-
-    public static Tensor ReadIdx(string path)
-    {
-        using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-        using var ms = new MemoryStream();
-        gz.CopyTo(ms);
-        var bytes = ms.ToArray();
-        var rank = bytes[3];
-        var shape = Enumerable.Range(0, rank).Select(i => (long)System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i))).ToArray();
-        return tensor(bytes[(4 + 4 * rank)..], shape);
     }
 
     public void Dispose()

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using TrainingService.Bench;
 using TrainingService.Training.Data;
+using TrainingService.Training.Datasets.Formats;
 using TrainingService.Training.Engine;
 using static TorchSharp.torch;
 
@@ -56,24 +57,13 @@ static (Tensor X, Tensor Y, string File, string Source, long Samples) Data(strin
         case "mlp":
             const string dir = "/usr/share/datasets/fashion-mnist";
             if (File.Exists(Path.Combine(dir, "train-images-idx3-ubyte.gz")))
-                return (ReadIdx(Path.Combine(dir, "train-images-idx3-ubyte.gz")), ReadIdx(Path.Combine(dir, "train-labels-idx1-ubyte.gz")), "mnist-mlp.json", "Fashion-MNIST", 60000);
+                return (IdxReader.ReadImages(Path.Combine(dir, "train-images-idx3-ubyte.gz")), IdxReader.ReadLabels(Path.Combine(dir, "train-labels-idx1-ubyte.gz")), "mnist-mlp.json", "Fashion-MNIST", 60000);
             return (randint(0, 256, [60000, 28, 28], ScalarType.Byte, generator: g), randint(0, 10, [60000], ScalarType.Byte, generator: g), "mnist-mlp.json", "synthetic", 60000);
         case "cnn":
             return (randint(0, 256, [50000, 32, 32, 3], ScalarType.Byte, generator: g), randint(0, 10, [50000], ScalarType.Byte, generator: g), "cifar10-cnn.json", "synthetic", 10000);
         default:
             return (randint(1, 10000, [25000, 100], ScalarType.Int64, generator: g), randint(0, 2, [25000], ScalarType.Int64, generator: g), "imdb-lstm.json", "synthetic", 5000);
     }
-}
-
-static Tensor ReadIdx(string path)
-{
-    using var gz = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress);
-    using var ms = new MemoryStream();
-    gz.CopyTo(ms);
-    var bytes = ms.ToArray();
-    var rank = bytes[3];
-    var shape = Enumerable.Range(0, rank).Select(i => (long)System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i))).ToArray();
-    return tensor(bytes[(4 + 4 * rank)..], shape);
 }
 
 static string CpuModel() =>
