@@ -158,9 +158,9 @@ public sealed partial class ModelSession
         {
             var spec = outputs[k];
             var prediction = predictions[k];
-            var target = PrepareTarget(rawTargets[k], spec.Loss, prediction);
+            // Each loss reads the targets as the dataset gives them (labels or values), as Keras's losses do.
             var logits = context.Logits.TryGetValue(prediction, out var l) && l.Activation == spec.Loss.LogitsActivation ? l.Logits : null;
-            var perExample = spec.Loss.PerExample(target, prediction, logits);
+            var perExample = spec.Loss.PerExample(rawTargets[k], prediction, logits);
             var sampleWeight = includeWeights && Plan.Fit.ClassWeight is { } classWeight
                 ? ClassWeights.ToSampleWeights(rawTargets[k], classWeight) : null;
             var reduced = Loss.Reduce(perExample, sampleWeight);

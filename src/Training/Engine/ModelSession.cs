@@ -114,20 +114,6 @@ public sealed partial class ModelSession : IDisposable
         return result;
     }
 
-    /// <summary>The target a loss wants: class indices (int64, (N,)) or values shaped like the output (float32),
-    /// one-hot encoding integer labels when the loss wants probabilities per class.</summary>
-    private static Tensor PrepareTarget(Tensor raw, Loss loss, Tensor output)
-    {
-        var isInteger = raw.dtype is ScalarType.Int64 or ScalarType.Int32 or ScalarType.Byte or ScalarType.Int16 or ScalarType.Int8;
-        var width = output.dim() > 1 ? output.shape[^1] : 1;
-        if (loss.Targets == TargetKind.ClassIndices)
-            return (raw.dim() > 1 && raw.shape[^1] == 1 ? raw.squeeze(-1) : raw).to(ScalarType.Int64);
-        if (isInteger && width > 1 && (raw.dim() == 1 || raw.dim() == 2 && raw.shape[^1] == 1))
-            return nn.functional.one_hot(raw.reshape(-1).to(ScalarType.Int64), width).to(ScalarType.Float32);
-        var y = raw.to(ScalarType.Float32);
-        return y.shape.SequenceEqual(output.shape) ? y : y.reshape(output.shape);
-    }
-
     public void Dispose()
     {
         _model.Dispose();

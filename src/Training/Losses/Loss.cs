@@ -43,23 +43,8 @@ public abstract record Loss
     /// <summary>Mean over every axis but the batch axis.</summary>
     protected static Tensor MeanRest(Tensor t) => t.dim() <= 1 ? t : t.flatten(1).mean([1]);
 
-    /// <summary>Keras's squeeze_or_expand_to_same_rank, and targets cast to the prediction's dtype. Integer class labels
-    /// for an output of several units (one per class) are one-hot encoded first, so a loss given the dataset's labels
-    /// directly computes what it would from one-hot targets.</summary>
-    protected static Tensor Align(Tensor yTrue, Tensor yPred)
-    {
-        if (IsInteger(yTrue.dtype) && yPred.shape[^1] > 1
-            && (yTrue.dim() == yPred.dim() - 1 || yTrue.dim() == yPred.dim() && yTrue.shape[^1] == 1))
-        {
-            var labels = yTrue.dim() == yPred.dim() ? yTrue.squeeze(-1) : yTrue;
-            return nn.functional.one_hot(labels.to_type(ScalarType.Int64), yPred.shape[^1]).to_type(yPred.dtype);
-        }
-        if (yTrue.dtype != yPred.dtype) yTrue = yTrue.to_type(yPred.dtype);
-        if (yTrue.dim() == yPred.dim() - 1 && yPred.shape[^1] == 1) return yTrue.unsqueeze(-1);
-        if (yTrue.dim() == yPred.dim() + 1 && yTrue.shape[^1] == 1) return yTrue.squeeze(-1);
-        return yTrue;
-    }
-
-    private static bool IsInteger(ScalarType t) =>
-        t is ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte;
+    /// <summary>Keras's squeeze_or_expand_to_same_rank, and targets cast to the prediction's dtype. Class labels for an
+    /// output of several units (one per class) are one-hot encoded first, so a loss given the dataset's labels directly
+    /// computes what it would from one-hot targets. The same reading as the metrics' (<see cref="Metrics.MetricTargets"/>).</summary>
+    protected static Tensor Align(Tensor yTrue, Tensor yPred) => Metrics.MetricTargets.Dense(yTrue, yPred);
 }
