@@ -19,11 +19,6 @@ public sealed record Activation : Layer
     {
         private readonly Func<Tensor, Tensor> _f = ActivationRegistry.Get(function);
 
-        public override Tensor Forward(Tensor input, ForwardContext context)
-        {
-            var y = _f(input);
-            if (ActivationRegistry.ProducesProbabilities(function)) context.Logits[y] = (input, function);
-            return y;
-        }
+        public override Tensor Forward(Tensor input, ForwardContext context) => Activate(input, function, _f, null, context);
     }
 }

@@ -83,10 +83,7 @@ public sealed record Conv1D : Layer
                 if (before + after > 0) x = nn.functional.pad(x, [before, after]);
             }
             var z = nn.functional.conv1d(x, weight, bias, stride: s, dilation: d, groups: _c.Groups).permute(0, 2, 1);
-            var y = _activation(z);
-            if (ActivationRegistry.ProducesProbabilities(_c.Activation)) context.Logits[y] = (z, _c.Activation!);
-            if (_c.ActivityRegularizer is not null && context.Training) context.Losses.Add(_c.ActivityRegularizer.Penalty(y) / input.shape[0]);
-            return y;
+            return Activate(z, _c.Activation, _activation, _c.ActivityRegularizer, context);
         }
 
         public override IEnumerable<Tensor> Penalties()

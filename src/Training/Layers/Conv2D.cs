@@ -88,10 +88,7 @@ internal sealed class Conv2DModule : UnaryModule
         var z = nn.functional.conv2d(x, weight, bias,
             strides: [_c.Strides[0], _c.Strides[1]], padding: _convPadding,
             dilation: [_c.DilationRate[0], _c.DilationRate[1]], groups: _c.Groups).permute(0, 2, 3, 1);
-        var y = _activation(z);
-        if (ActivationRegistry.ProducesProbabilities(_c.Activation)) context.Logits[y] = (z, _c.Activation!);
-        if (_c.ActivityRegularizer is not null && context.Training) context.Losses.Add(_c.ActivityRegularizer.Penalty(y) / input.shape[0]);
-        return y;
+        return Activate(z, _c.Activation, _activation, _c.ActivityRegularizer, context);
     }
 
     public override IEnumerable<Tensor> Penalties()

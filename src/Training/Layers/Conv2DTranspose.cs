@@ -95,10 +95,7 @@ public sealed record Conv2DTranspose : Layer
             z = z.narrow(2, hStart, hSize).narrow(3, wStart, wSize);
             z = z.permute(0, 2, 3, 1);
             if (bias is not null) z = z + bias;
-            var y = _activation(z);
-            if (ActivationRegistry.ProducesProbabilities(_c.Activation)) context.Logits[y] = (z, _c.Activation!);
-            if (_c.ActivityRegularizer is not null && context.Training) context.Losses.Add(_c.ActivityRegularizer.Penalty(y) / input.shape[0]);
-            return y;
+            return Activate(z, _c.Activation, _activation, _c.ActivityRegularizer, context);
         }
 
         /// <summary>Zeros to add at the end, crop at the start, and output size of one spatial axis.</summary>

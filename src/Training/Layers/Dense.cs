@@ -60,10 +60,7 @@ internal sealed class DenseModule : UnaryModule
     public override Tensor Forward(Tensor input, ForwardContext context)
     {
         var z = nn.functional.linear(input, weight, bias);
-        var y = _activation(z);
-        if (ActivationRegistry.ProducesProbabilities(_config.Activation)) context.Logits[y] = (z, _config.Activation!);
-        if (_config.ActivityRegularizer is not null && context.Training) context.Losses.Add(_config.ActivityRegularizer.Penalty(y) / input.shape[0]);
-        return y;
+        return Activate(z, _config.Activation, _activation, _config.ActivityRegularizer, context);
     }
 
     public override IEnumerable<Tensor> Penalties()

@@ -53,7 +53,7 @@ public sealed record Embedding : Layer
                 throw new InvalidDataException($"Embedding '{_e.Name}' got index {(min < 0 ? min : max)}; indices must be in [0, {_e.InputDim}) (input_dim {_e.InputDim}).");
             if (_e.MaskZero) context.OutputMask = indices.ne(0);
             var y = embeddings.index_select(0, indices.reshape(-1)).reshape([.. indices.shape, _e.OutputDim]);
-            if (_e.ActivityRegularizer is not null && context.Training) context.Losses.Add(_e.ActivityRegularizer.Penalty(y) / input.shape[0]);
+            AddActivityPenalty(y, _e.ActivityRegularizer, context);
             return y;
         }
 

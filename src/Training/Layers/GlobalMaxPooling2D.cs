@@ -6,24 +6,9 @@ namespace TrainingService.Training.Layers;
 /// <summary>Keras GlobalMaxPooling2D: the maximum over the spatial axes of (H, W, C), giving (channels,), or with
 /// <c>keepdims</c> (1, 1, channels).</summary>
 [KerasName("GlobalMaxPooling2D", "GlobalMaxPool2D")]
-public sealed record GlobalMaxPooling2D : Layer
+public sealed record GlobalMaxPooling2D : GlobalPooling
 {
-    [OneOf("channels_last")] public string DataFormat { get; init; } = "channels_last";
-    public bool Keepdims { get; init; }
+    protected override int SpatialRank => 2;
 
-    public override Shape[] OutputShapes(Shape[] inputs)
-    {
-        var x = inputs[0];
-        RequireRank(x, 3, x.Rank < 3 ? "add Reshape" : null);
-        return [Keepdims ? new Shape(1, 1, x.Last) : new Shape(x.Last)];
-    }
-
-    public override LayerModule Build(Shape[] inputs, BuildContext context) => new Module(Name, Keepdims);
-
-    private sealed class Module(string name, bool keepdim) : UnaryModule(name)
-    {
-        private static readonly long[] Dims = [1, 2];
-
-        public override Tensor Forward(Tensor input, ForwardContext context) => input.amax(Dims, keepdim);
-    }
+    protected override Tensor Reduce(Tensor input, long[] dims, bool keepdim, ForwardContext context) => input.amax(dims, keepdim);
 }
