@@ -125,7 +125,8 @@ public sealed class CrossValidationTests : IDisposable
     public async Task CancellingTheParent_CancelsEveryFold()
     {
         var client = _factory.CreateClient();
-        var id = (await client.SubmitAsync(Iris("""{"folds": 4, "refit": true}""", epochs: 200))).Id();
+        // Folds long enough (the epoch limit, a few seconds each) that none can finish before the cancel arrives.
+        var id = (await client.SubmitAsync(Iris("""{"folds": 4, "refit": true}""", epochs: 1000))).Id();
         await using (var db = _factory.NewDbContext())
         {
             var until = DateTime.UtcNow + Patience;
