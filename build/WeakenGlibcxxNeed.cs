@@ -111,8 +111,10 @@ public class WeakenGlibcxxNeed : Task
             if (!changed) return false;
             var temp = path + ".patching";
             File.WriteAllBytes(temp, bytes);
-            File.Copy(temp, path, true);
-            File.Delete(temp);
+            // The file in bin/ may be a hard or symbolic link into the NuGet cache: replace the link, never write
+            // through it.
+            File.Delete(path);
+            File.Move(temp, path);
             return true;
         }
         return false;
