@@ -119,6 +119,12 @@ public sealed class CrossValidationTests : IDisposable
         await using var check = _factory.NewDbContext();
         Assert.Equal(6, await check.Runs.CountAsync(r => r.ParentRunId == id));
         Assert.Equal(5, await check.Runs.CountAsync(r => r.ParentRunId == id && r.Role == RunRoles.Fold));
+
+        // Each fold standardised with statistics of its own training folds, not of the split its held-out fold is in.
+        var means = (await check.Runs.Where(r => r.ParentRunId == id).OrderBy(r => r.FoldIndex).ToListAsync())
+            .Select(r => JsonDocument.Parse(r.PreprocessingJson!).RootElement.GetProperty("inputs")[0].GetProperty("mean").ToString())
+            .ToList();
+        Assert.Equal(6, means.Distinct().Count());
     }
 
     [Fact]

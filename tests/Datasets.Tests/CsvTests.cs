@@ -119,6 +119,32 @@ public class CsvTests
         return DatasetSpec.Parse(JsonSerializer.SerializeToElement(merged));
     }
 
+    [Fact]
+    public void Prepare_WithFitOn_FitsImputationCategoriesAndStatisticsOnThePickedRowsOnly()
+    {
+        var table = CsvParser.Parse(Bytes(People), 1 << 20);
+        var spec = Spec("""{"target": "bought", "missing": "mean", "standardize": true}""");
+        int[]? seenClasses = null;
+
+        // Train rows 0-3; fit on rows 0 and 2 only (age 30, 50; city paris, paris; income 100, missing).
+        using var data = TabularPreparer.Prepare(spec, table, ([0, 1, 2, 3], [4, 5]), (count, classes) =>
+        {
+            Assert.Equal(4, count);
+            seenClasses = classes;
+            return [0, 2];
+        });
+
+        Assert.Equal(new[] { 1, 0, 1, 0 }, seenClasses); // bought: yes, no, yes, no with classes [no, yes]
+        var columns = data.Preprocessing.Inputs[0].Columns!;
+        Assert.Equal(40, columns[0].Mean!.Value, 6);
+        Assert.Equal(10, columns[0].Std!.Value, 6);
+        Assert.Equal(new[] { "paris" }, columns[1].Categories);
+        Assert.Equal(100, columns[2].NumericFill!.Value, 6);
+        // Row 1 (not fitted on): age missing → 40 → 0; london unseen → zeros; income 200 → (200-100)/std 1.
+        var row1 = data.Train.Inputs[0].data<float>().ToArray()[3..6];
+        AssertClose([0, 0, 100], row1);
+    }
+
     /// <summary>Expected numbers worked out by hand from the six rows above, with rows 0-3 as train and 4-5 as test:
     /// age: present 30, 50, 40 → fill 40; filled 30, 40, 50, 40 → mean 40, std √50.
     /// city: present paris, london, paris → fill paris; categories [london, paris]; berlin is unseen → all zeros.

@@ -50,6 +50,26 @@ public class ImagePreparationTests
     }
 
     [Fact]
+    public async Task Standardize_WithFitOn_TakesStatisticsFromThePickedTrainingExamplesOnly()
+    {
+        int seenCount = -1;
+        int[]? seenClasses = null;
+        var cache = new DatasetCache(new DatasetLoader(new DatasetOptions()));
+        using var data = await new DatasetPreparer(cache).PrepareAsync(
+            DatasetSpec.Parse(Json("""{"name": "iris", "preprocessing": {"standardize": true}}""")), default,
+            (count, classes) => { seenCount = count; seenClasses = classes; return Enumerable.Range(0, count).Where(i => classes![i] == 0).ToArray(); });
+
+        Assert.Equal(data.Train.Count, seenCount);
+        Assert.Equal(data.Train.Targets[0].to_type(ScalarType.Int32).data<int>().ToArray(), seenClasses);
+        // Fitted on setosa alone: the setosa rows come out at mean 0, the whole split does not.
+        using var rng = new Generator(1);
+        var x = data.Train.Transform!.Apply([data.Train.Inputs[0]], training: false, rng)[0];
+        using var setosa = tensor(Enumerable.Range(0, seenCount).Where(i => seenClasses![i] == 0).Select(i => (long)i).ToArray());
+        Assert.True(x.index_select(0, setosa).mean([0]).abs().max().item<float>() < 1e-4);
+        Assert.True(x.mean([0]).abs().max().item<float>() > 0.5);
+    }
+
+    [Fact]
     public async Task Transform_RescalesReshapesAndOneHots()
     {
         using var data = await Prepare("digits", """{"rescale": 0.0625, "reshape": [64], "one_hot_labels": true, "subset": {"train": 100, "test": 20}}""");

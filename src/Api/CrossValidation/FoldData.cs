@@ -9,7 +9,9 @@ namespace TrainingService.Api.CrossValidation;
 /// <summary>
 /// What a run trains on, validates on and is scored on. An ordinary run (and a refit): the training split, the
 /// spec's own validation, the test split. A fold: the other folds, its own fold, its own fold — the held-out fold
-/// is both the per-epoch <c>val_*</c> and the final score, and the test split is never touched.
+/// is both the per-epoch <c>val_*</c> and the final score, and the test split is never touched. A fold's
+/// preprocessing is fitted on the other folds only (<see cref="FoldSplitter.FitOn"/>), so the score it reports has
+/// not seen its held-out examples through standardisation statistics, imputation values or category lists either.
 /// </summary>
 public sealed class FoldData : IDisposable
 {
@@ -26,14 +28,21 @@ public sealed class FoldData : IDisposable
     public ArrayDataset? Validation { get; }
     public ArrayDataset? Score { get; }
 
-    public static FoldData For(Run run, CrossValidationSpec? cv, PreparedData data)
-    {
-        if (run.Role != RunRoles.Fold || cv is null || run.FoldIndex is not { } fold)
-            return new FoldData(data.Train, null, data.Test);
+    /// <summary>The splitter a fold run prepares its data with; null for any other run.</summary>
+    public static FoldSplitter? SplitterFor(Run run, CrossValidationSpec? cv) =>
+        run.Role == RunRoles.Fold && cv is not null && run.FoldIndex is { } fold ? new FoldSplitter(cv, fold) : null;
 
-        var assignment = FoldAssignment.Assign((int)data.Train.Count, cv.Folds, cv.Seed, cv.Stratified ? ClassLabels(data.Train) : null);
-        using var trainIdx = tensor(Enumerable.Range(0, assignment.Length).Where(i => assignment[i] != fold).Select(i => (long)i).ToArray());
-        using var heldIdx = tensor(Enumerable.Range(0, assignment.Length).Where(i => assignment[i] == fold).Select(i => (long)i).ToArray());
+    /// <param name="splitter">The one <see cref="SplitterFor"/> gave, after the data was prepared with its FitOn.</param>
+    public static FoldData For(PreparedData data, FoldSplitter? splitter)
+    {
+        if (splitter is null) return new FoldData(data.Train, null, data.Test);
+
+        var assignment = splitter.Assignment
+            ?? throw new InvalidOperationException("The fold's data was prepared without its FitOn.");
+        if (assignment.Length != data.Train.Count)
+            throw new InvalidOperationException($"Fold assignment covers {assignment.Length} examples; the training split has {data.Train.Count}.");
+        using var trainIdx = tensor(splitter.TrainPositions.Select(i => (long)i).ToArray());
+        using var heldIdx = tensor(Enumerable.Range(0, assignment.Length).Where(i => assignment[i] == splitter.Fold).Select(i => (long)i).ToArray());
         var train = data.Train.Take(trainIdx);
         var held = data.Train.Take(heldIdx);
         var result = new FoldData(train, held, held);
@@ -42,16 +51,29 @@ public sealed class FoldData : IDisposable
         return result;
     }
 
-    /// <summary>Class index per example of the first target: integer labels as they are, one-hot rows by argmax.</summary>
-    public static int[] ClassLabels(ArrayDataset data)
-    {
-        var y = data.Targets[0];
-        using var labels = y.dim() == 1 ? y.to_type(ScalarType.Int32) : y.argmax(1).to_type(ScalarType.Int32);
-        return labels.data<int>().ToArray();
-    }
-
     public void Dispose()
     {
         foreach (var d in _owned) d.Dispose();
+    }
+}
+
+/// <summary>
+/// Splits the training split into folds once its size and classes are known (during preparation), and picks the
+/// other folds as what the preprocessing is fitted on.
+/// </summary>
+public sealed class FoldSplitter(CrossValidationSpec cv, int fold)
+{
+    public int Fold { get; } = fold;
+
+    /// <summary>Fold index per training example; null until <see cref="FitOn"/> has run.</summary>
+    public int[]? Assignment { get; private set; }
+
+    public int[] TrainPositions { get; private set; } = [];
+
+    public int[] FitOn(int trainCount, int[]? trainClasses)
+    {
+        Assignment = FoldAssignment.Assign(trainCount, cv.Folds, cv.Seed, cv.Stratified ? trainClasses : null);
+        TrainPositions = Enumerable.Range(0, trainCount).Where(i => Assignment[i] != Fold).ToArray();
+        return TrainPositions;
     }
 }

@@ -99,12 +99,12 @@ public sealed class CatalogDatasets : IDatasets, IDisposable
         return new DataSignature([input], [target]);
     }
 
-    public PreparedData Prepare(JsonElement dataset, CancellationToken cancellationToken)
+    public PreparedData Prepare(JsonElement dataset, CancellationToken cancellationToken, FitOn? fitOn = null)
     {
         try
         {
             var spec = DatasetSpec.Parse(dataset);
-            var prepared = _preparer.PrepareAsync(spec, cancellationToken).GetAwaiter().GetResult();
+            var prepared = _preparer.PrepareAsync(spec, cancellationToken, fitOn).GetAwaiter().GetResult();
             return new PreparedData(prepared.Train, prepared.Test, prepared.Preprocessing.ToJson(), prepared);
         }
         catch (Exception e) when (e is DatasetException or CsvException)

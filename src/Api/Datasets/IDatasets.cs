@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrainingService.Training.Data;
+using TrainingService.Training.Datasets.Preprocessing;
 using TrainingService.Training.Engine;
 using TrainingService.Training.Specs;
 
@@ -22,8 +23,9 @@ public interface IDatasets
     /// be had here, the options are valid. Returns what the data will look like to the model, or errors.</summary>
     DatasetCheck Check(JsonElement dataset);
 
-    /// <summary>Loads and prepares the data for training (throws <see cref="SpecException"/> for bad or missing data).</summary>
-    PreparedData Prepare(JsonElement dataset, CancellationToken cancellationToken);
+    /// <summary>Loads and prepares the data for training (throws <see cref="SpecException"/> for bad or missing data).
+    /// <paramref name="fitOn"/> picks the training examples the preprocessing is fitted on (a fold's own part).</summary>
+    PreparedData Prepare(JsonElement dataset, CancellationToken cancellationToken, FitOn? fitOn = null);
 
     /// <summary>The prediction-time half of the preprocessing stored with a run.</summary>
     IPredictionCodec CreateCodec(string preprocessingJson);

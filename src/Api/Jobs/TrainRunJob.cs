@@ -97,7 +97,10 @@ public sealed class TrainRunJob(
         JsonElement? fit = root.TryGetProperty("fit", out var f) ? f : null;
 
         var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, options.Value.Limits);
-        using var data = datasets.Prepare(root.GetProperty("dataset"), ct);
+        // Issue 7: a fold trains on the other folds and is scored on its own, its preprocessing fitted on the other
+        // folds only; a sweep trial may be stopped at a rung.
+        var folds = FoldData.SplitterFor(run, CrossValidationSpec.FromSpec(root));
+        using var data = datasets.Prepare(root.GetProperty("dataset"), ct, folds is null ? null : folds.FitOn);
         ct.ThrowIfCancellationRequested();
 
         if (db.Runs.Where(r => r.Id == runId && r.LeaseOwner == owner && r.Status == RunStatus.Running)
@@ -126,8 +129,7 @@ public sealed class TrainRunJob(
             : null;
         using var session = initial is null ? ModelSession.Create(plan) : ModelSession.Restore(plan, initial);
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
-        // Issue 7: a fold trains on the other folds and is scored on its own; a sweep trial may be stopped at a rung.
-        using var split = FoldData.For(run, CrossValidationSpec.FromSpec(root), data);
+        using var split = FoldData.For(data, folds);
         var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, recorder), ct, checkpoint?.Data);
 
         var metrics = split.Score is { } test ? session.Evaluate(test) : null;

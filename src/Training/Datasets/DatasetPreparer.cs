@@ -17,7 +17,8 @@ public sealed class DatasetPreparer(DatasetCache cache, CsvUploadStore? uploads 
         return await PrepareAsync(spec, cancellationToken);
     }
 
-    public async Task<PreparedDataset> PrepareAsync(DatasetSpec spec, CancellationToken cancellationToken)
+    /// <param name="fitOn">Picks the training examples the preprocessing is fitted on (see <see cref="FitOn"/>).</param>
+    public async Task<PreparedDataset> PrepareAsync(DatasetSpec spec, CancellationToken cancellationToken, FitOn? fitOn = null)
     {
         if (spec.IsUpload)
         {
@@ -25,9 +26,9 @@ public sealed class DatasetPreparer(DatasetCache cache, CsvUploadStore? uploads 
             if (!uploads.Exists(spec.UploadId!))
                 throw new Specs.SpecException("dataset.name", $"no upload with id '{spec.UploadId}'; upload the CSV first.");
             var table = uploads.Open(spec.UploadId!);
-            return TabularPreparer.Prepare(spec, table);
+            return TabularPreparer.Prepare(spec, table, fitOn);
         }
         var raw = await cache.GetAsync(spec.Name, cancellationToken);
-        return CatalogPreparer.Prepare(spec, raw);
+        return CatalogPreparer.Prepare(spec, raw, fitOn);
     }
 }

@@ -6,7 +6,7 @@ namespace TrainingService.Training.Datasets.Preprocessing;
 
 /// <summary>
 /// Prepares a catalog dataset for a run from its shared <see cref="RawDataset"/>: picks the splits (its own test
-/// split, or a seeded <c>test_fraction</c> of train), takes any subset, fits statistics on the training split, and
+/// split, or a seeded <c>test_fraction</c> of train), takes any subset, fits statistics on the training split (or the part a <see cref="FitOn"/> picks), and
 /// builds the <see cref="FittedPreprocessing"/>. Images and tables stay in their stored dtype; a run that uses a
 /// whole split gets views of the shared tensors (no copy). Labels become int64 class indices, or float32 one-hot
 /// rows with <c>one_hot_labels</c> (CIFAR labels are flattened from Keras's (N,1) to (N)). For IMDB, <c>maxlen</c>
@@ -15,10 +15,17 @@ namespace TrainingService.Training.Datasets.Preprocessing;
 /// </summary>
 public static class CatalogPreparer
 {
-    public static PreparedDataset Prepare(DatasetSpec spec, RawDataset raw)
+    public static PreparedDataset Prepare(DatasetSpec spec, RawDataset raw, FitOn? fitOn = null)
     {
         var pre = spec.Preprocessing;
         var (trainIdx, testIdx) = Splits(raw, pre);
+        int[]? fitPositions = null;
+        if (fitOn is not null)
+        {
+            using var picked = Select(raw.TrainY, trainIdx);
+            using var classes = picked.reshape(picked.shape[0]).to_type(ScalarType.Int32);
+            fitPositions = fitOn((int)classes.shape[0], classes.data<int>().ToArray());
+        }
         var target = new FittedTarget("output", null, raw.ClassNames, pre.OneHotLabels ?? false);
         var trainY = Labels(raw.TrainY, trainIdx, target);
         var testY = Labels(raw.TestY ?? raw.TrainY, testIdx.Indices, target);
@@ -37,7 +44,11 @@ public static class CatalogPreparer
             testX = Select(testSource, testIdx.Indices);
             var rawShape = raw.TrainX!.shape.Skip(1).Select(d => (int)d).ToArray();
             float[]? mean = null, std = null;
-            if (pre.Standardize) (mean, std) = ChannelStats(trainX, raw.Kind, pre.Rescale ?? 1);
+            if (pre.Standardize)
+            {
+                using var fitX = fitPositions is null ? trainX.alias() : Select(trainX, fitPositions);
+                (mean, std) = ChannelStats(fitX, raw.Kind, pre.Rescale ?? 1);
+            }
             input = new FittedInput
             {
                 Name = "input",

@@ -15,10 +15,11 @@ namespace TrainingService.Training.Datasets.Preprocessing;
 /// </summary>
 public static class TabularPreparer
 {
-    public static PreparedDataset Prepare(DatasetSpec spec, CsvTable table) => Prepare(spec, table, null);
+    public static PreparedDataset Prepare(DatasetSpec spec, CsvTable table, FitOn? fitOn = null) => Prepare(spec, table, null, fitOn);
 
     /// <param name="split">Positions (among the rows kept) of train and test, instead of the seeded split; for tests.</param>
-    internal static PreparedDataset Prepare(DatasetSpec spec, CsvTable table, (int[] Train, int[] Test)? split)
+    /// <param name="fitOn">Picks the training rows the columns are fitted on (a cross-validation fold's own part).</param>
+    internal static PreparedDataset Prepare(DatasetSpec spec, CsvTable table, (int[] Train, int[] Test)? split, FitOn? fitOn = null)
     {
         var tab = spec.Tabular ?? throw new ArgumentException("Not a CSV dataset spec.", nameof(spec));
         var pre = spec.Preprocessing;
@@ -99,11 +100,18 @@ public static class TabularPreparer
         trainPos = Sampling.Subset(trainPos, pre.Subset?.Train, pre.Seed);
         testPos = Sampling.Subset(testPos, pre.Subset?.Test, pre.Seed + 1);
 
-        // Fit every used column on the training rows.
+        // Fit every used column on the training rows (or those fitOn picks among them).
+        var fitRows = trainPos.Select(p => rows[p]).ToArray();
+        if (fitOn is not null)
+        {
+            var classes = targets.FirstOrDefault(t => t.Classes is not null).Classes;
+            fitRows = fitOn(trainPos.Length, classes is null ? null : trainPos.Select(p => classes[p]).ToArray())
+                .Select(i => fitRows[i]).ToArray();
+        }
         var fittedGroups = new List<FittedInput>();
         for (int g = 0; g < groups.Count; g++)
         {
-            var cols = groupCols[g].Select(c => FitColumn(table, c, IsCategorical(c), trainPos.Select(p => rows[p]).ToArray(), tab)).ToArray();
+            var cols = groupCols[g].Select(c => FitColumn(table, c, IsCategorical(c), fitRows, tab)).ToArray();
             int width = cols.Sum(c => c.Width);
             fittedGroups.Add(new FittedInput
             {
