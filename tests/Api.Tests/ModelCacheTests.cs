@@ -34,4 +34,27 @@ public sealed class ModelCacheTests : IDisposable
         }
         Assert.Equal(1, cache.Count);
     }
+
+    [Fact]
+    public async Task Cache_OverItsMemoryBudget_KeepsOnlyTheModelJustLoaded_AndRestoresOthersOnDemand()
+    {
+        // Room for eight models by count, but a budget no model fits in: only the latest one loaded stays.
+        using var factory = new ServiceFactory(("Prediction:CacheSize", "8"), ("Prediction:CacheMegabytes", "0.001"));
+        var client = factory.CreateClient();
+        var a = (await client.SubmitAsync(Specs.Digits(epochs: 2, name: "a"))).Id();
+        var b = (await client.SubmitAsync(Specs.Digits(epochs: 2, name: "b"))).Id();
+        await client.WaitForEndAsync(a, Patience);
+        await client.WaitForEndAsync(b, Patience);
+        var cache = factory.Services.GetRequiredService<ModelCache>();
+
+        foreach (var (run, other) in new[] { (a, b), (b, a), (a, b) })
+        {
+            var response = await client.PostAsync($"/api/runs/{run}/predict", Specs.Json(Specs.DigitInstances));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(1, cache.Count);
+            Assert.True(cache.IsLoaded(run, out _));
+            Assert.False(cache.IsLoaded(other, out _));
+            Assert.True(cache.Bytes > 1024, $"a digits MLP's weights take more than 1 KiB; counted {cache.Bytes}");
+        }
+    }
 }

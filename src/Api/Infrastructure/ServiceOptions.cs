@@ -71,6 +71,10 @@ public sealed class PredictionOptions
     /// <summary>Restored models kept in memory (least recently used is dropped first).</summary>
     public int CacheSize { get; set; } = 8;
 
+    /// <summary>Memory the weights of restored models may take together, in MiB (least recently used is dropped
+    /// first; the model just loaded always stays).</summary>
+    public double CacheMegabytes { get; set; } = 1024;
+
     /// <summary>Prediction requests computed at once; the rest wait, so inference cannot starve training.</summary>
     public int MaxConcurrency { get; set; } = 2;
 

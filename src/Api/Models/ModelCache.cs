@@ -10,7 +10,7 @@ using TrainingService.Training.Engine;
 namespace TrainingService.Api.Models;
 
 /// <summary>A trained model restored for serving, with what its inputs need to be prepared.</summary>
-public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, ModelSession session, IPredictionCodec codec) : IDisposable
+public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, ModelSession session, IPredictionCodec codec, long bytes) : IDisposable
 {
     private readonly Lock _gate = new();
     private int _users;
@@ -22,6 +22,9 @@ public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, Mod
     public TrainingPlan Plan { get; } = plan;
     public ModelSession Session { get; } = session;
     public IPredictionCodec Codec { get; } = codec;
+
+    /// <summary>Memory its weights take (the stored state: parameters and buffers).</summary>
+    public long Bytes { get; } = bytes;
 
     internal bool TryEnter()
     {
@@ -62,8 +65,10 @@ public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, Mod
 }
 
 /// <summary>
-/// Restored models, bounded and least-recently-used first out. Concurrent first requests for one run restore it
-/// once. An evicted model is disposed only when the last request using it has finished.
+/// Restored models, bounded by count (<c>Prediction:CacheSize</c>) and by the memory their weights take
+/// (<c>Prediction:CacheMegabytes</c>), least-recently-used first out; the model just loaded always stays, however
+/// large. Concurrent first requests for one run restore it once. An evicted model is disposed only when the last
+/// request using it has finished.
 /// </summary>
 public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options, IOptions<TrainingOptions> training) : IDisposable
 {
@@ -74,6 +79,12 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
     public int Count
     {
         get { lock (_gate) return _index.Count; }
+    }
+
+    /// <summary>Memory taken by the weights of the loaded models.</summary>
+    public long Bytes
+    {
+        get { lock (_gate) return Loaded().Sum(m => m.Bytes); }
     }
 
     /// <summary>Runs <paramref name="use"/> with the restored model of a succeeded run.</summary>
@@ -125,7 +136,9 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
         }
         try
         {
-            return await entry.Value.WaitAsync(ct);
+            var model = await entry.Value.WaitAsync(ct);
+            KeepWithinMemory(runId);
+            return model;
         }
         catch (Exception) when (entry.Value.IsFaulted)
         {
@@ -133,6 +146,35 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
             throw;
         }
     }
+
+    /// <summary>Evicts least recently used models (never <paramref name="keep"/>) while the loaded ones take more
+    /// than the memory budget. Models still loading are not counted until they are loaded.</summary>
+    private void KeepWithinMemory(Guid keep)
+    {
+        var budget = (long)(Math.Max(0, options.Value.CacheMegabytes) * 1024 * 1024);
+        lock (_gate)
+        {
+            var total = Loaded().Sum(m => m.Bytes);
+            var node = _order.Last;
+            while (total > budget && node is not null)
+            {
+                var previous = node.Previous;
+                if (node.Value.Id != keep && node.Value.Model.IsValueCreated && node.Value.Model.Value.IsCompletedSuccessfully)
+                {
+                    var model = node.Value.Model.Value.Result;
+                    _order.Remove(node);
+                    _index.Remove(node.Value.Id);
+                    model.Evict();
+                    total -= model.Bytes;
+                }
+                node = previous;
+            }
+        }
+    }
+
+    private IEnumerable<LoadedModel> Loaded() => _order
+        .Where(e => e.Model.IsValueCreated && e.Model.Value.IsCompletedSuccessfully)
+        .Select(e => e.Model.Value.Result);
 
     /// <summary>Whether the run's model is loaded, and its name. Only succeeded runs are loaded, and a succeeded run never
     /// changes (deleting it calls <see cref="Remove"/>), so a loaded model needs no database check before it predicts.</summary>
@@ -187,7 +229,7 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
         var codec = datasets.CreateCodec(run.PreprocessingJson
             ?? throw new InvalidOperationException($"Run {runId} has no stored preprocessing."));
         var session = ModelSession.Restore(plan, weights);
-        return new LoadedModel(runId, run.Name, plan, session, codec);
+        return new LoadedModel(runId, run.Name, plan, session, codec, weights.LongLength);
     }
 
     public void Dispose()
