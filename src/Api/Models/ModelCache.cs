@@ -122,7 +122,12 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
             }
             else
             {
-                entry = new Lazy<Task<LoadedModel>>(() => Task.Run(() => LoadAsync(runId)));
+                entry = new Lazy<Task<LoadedModel>>(() => Task.Run(async () =>
+                {
+                    var loaded = await LoadAsync(runId);
+                    KeepWithinMemory(runId, loaded.Bytes); // memory only grows when a model is added
+                    return loaded;
+                }));
                 _index[runId] = _order.AddFirst((runId, entry));
                 while (_index.Count > Math.Max(1, options.Value.CacheSize))
                 {
@@ -136,9 +141,7 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
         }
         try
         {
-            var model = await entry.Value.WaitAsync(ct);
-            KeepWithinMemory(runId);
-            return model;
+            return await entry.Value.WaitAsync(ct);
         }
         catch (Exception) when (entry.Value.IsFaulted)
         {
@@ -147,14 +150,15 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
         }
     }
 
-    /// <summary>Evicts least recently used models (never <paramref name="keep"/>) while the loaded ones take more
-    /// than the memory budget. Models still loading are not counted until they are loaded.</summary>
-    private void KeepWithinMemory(Guid keep)
+    /// <summary>Called as <paramref name="keep"/> finishes loading (<paramref name="keepBytes"/>): evicts least
+    /// recently used loaded models, never that one, while together they take more than the memory budget. Models
+    /// still loading are not counted until they are loaded.</summary>
+    private void KeepWithinMemory(Guid keep, long keepBytes)
     {
         var budget = (long)(Math.Max(0, options.Value.CacheMegabytes) * 1024 * 1024);
         lock (_gate)
         {
-            var total = Loaded().Sum(m => m.Bytes);
+            var total = keepBytes + Loaded().Sum(m => m.Bytes);
             var node = _order.Last;
             while (total > budget && node is not null)
             {
