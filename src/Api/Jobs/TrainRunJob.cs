@@ -98,7 +98,7 @@ public sealed class TrainRunJob(
 
         var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, options.Value.Limits);
         // Issue 7: a fold trains on the other folds and is scored on its own, its preprocessing fitted on the other
-        // folds only; a sweep trial may be stopped at a rung.
+        // folds only.
         var folds = FoldData.SplitterFor(run, CrossValidationSpec.FromSpec(root));
         using var data = datasets.Prepare(root.GetProperty("dataset"), ct, folds is null ? null : folds.FitOn);
         ct.ThrowIfCancellationRequested();
@@ -130,6 +130,7 @@ public sealed class TrainRunJob(
         using var session = initial is null ? ModelSession.Create(plan) : ModelSession.Restore(plan, initial);
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
         using var split = FoldData.For(data, folds);
+        // A sweep trial may be stopped at a rung by its observer.
         var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, recorder), ct, checkpoint?.Data);
 
         var metrics = split.Score is { } test ? session.Evaluate(test) : null;

@@ -6,12 +6,13 @@ namespace TrainingService.Training.Datasets.Preprocessing;
 
 /// <summary>
 /// Prepares a catalog dataset for a run from its shared <see cref="RawDataset"/>: picks the splits (its own test
-/// split, or a seeded <c>test_fraction</c> of train), takes any subset, fits statistics on the training split (or the part a <see cref="FitOn"/> picks), and
-/// builds the <see cref="FittedPreprocessing"/>. Images and tables stay in their stored dtype; a run that uses a
-/// whole split gets views of the shared tensors (no copy). Labels become int64 class indices, or float32 one-hot
-/// rows with <c>one_hot_labels</c> (CIFAR labels are flattened from Keras's (N,1) to (N)). For IMDB, <c>maxlen</c>
-/// pads/truncates with pad_sequences semantics (Keras's load_data would instead drop reviews of maxlen tokens or
-/// more); without it every review is padded to the longest training review.
+/// split, or a seeded <c>test_fraction</c> of train), takes any subset, fits statistics on the training split (or on
+/// the part of it a <see cref="FitOn"/> picks), and builds the <see cref="FittedPreprocessing"/>. Images and tables
+/// stay in their stored dtype; a run that uses a whole split gets views of the shared tensors (no copy). Labels
+/// become int64 class indices, or float32 one-hot rows with <c>one_hot_labels</c> (CIFAR labels are flattened from
+/// Keras's (N,1) to (N)). For IMDB, <c>maxlen</c> pads/truncates with pad_sequences semantics (Keras's load_data
+/// would instead drop reviews of maxlen tokens or more); without it every review is padded to the longest training
+/// review.
 /// </summary>
 public static class CatalogPreparer
 {
