@@ -158,6 +158,7 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
         var budget = (long)(Math.Max(0, options.Value.CacheMegabytes) * 1024 * 1024);
         lock (_gate)
         {
+            if (!_index.ContainsKey(keep)) return; // dropped while it loaded (deleted, or pushed out by count)
             var total = keepBytes + Loaded().Sum(m => m.Bytes);
             var node = _order.Last;
             while (total > budget && node is not null)
