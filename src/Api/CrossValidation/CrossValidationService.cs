@@ -25,25 +25,9 @@ public sealed class CrossValidationService(
     RunCancellations cancellations,
     IOptions<TuningOptions> options,
     TimeProvider clock,
-    ILogger<CrossValidationService> logger) : BackgroundService
+    ILogger<CrossValidationService> logger) : CoordinatorService(options, logger, "Cross-validation")
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(0.05, options.Value.CoordinatorIntervalSeconds)));
-        do
-        {
-            try
-            {
-                await AdvanceAllAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Cross-validation scan failed; will retry");
-            }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    public async Task AdvanceAllAsync(CancellationToken ct)
+    public override async Task AdvanceAllAsync(CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var active = await db.Runs.AsNoTracking()
@@ -109,7 +93,7 @@ public sealed class CrossValidationService(
         db.ChangeTracker.Clear();
         foreach (var c in children) queue.Enqueue(c.Id);
         events.Notify(parent.Id);
-        logger.LogInformation("Cross-validation run {RunId}: {Folds} folds{Refit} queued", parent.Id, cv.Folds, cv.Refit ? " and a refit" : "");
+        Logger.LogInformation("Cross-validation run {RunId}: {Folds} folds{Refit} queued", parent.Id, cv.Folds, cv.Refit ? " and a refit" : "");
     }
 
     private static Run Child(Run parent, string role, int? fold, int epochs, DateTimeOffset createdAt) => new()
@@ -193,6 +177,6 @@ public sealed class CrossValidationService(
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
         events.Notify(parent.Id);
-        logger.LogInformation("Cross-validation run {RunId} {Status}", parent.Id, status.ToWire());
+        Logger.LogInformation("Cross-validation run {RunId} {Status}", parent.Id, status.ToWire());
     }
 }

@@ -41,8 +41,8 @@ public sealed class FoldData : IDisposable
             ?? throw new InvalidOperationException("The fold's data was prepared without its FitOn.");
         if (assignment.Length != data.Train.Count)
             throw new InvalidOperationException($"Fold assignment covers {assignment.Length} examples; the training split has {data.Train.Count}.");
-        using var trainIdx = tensor(splitter.TrainPositions.Select(i => (long)i).ToArray());
-        using var heldIdx = tensor(Enumerable.Range(0, assignment.Length).Where(i => assignment[i] == splitter.Fold).Select(i => (long)i).ToArray());
+        using var trainIdx = tensor(FoldSplitter.Positions(assignment, f => f != splitter.Fold));
+        using var heldIdx = tensor(FoldSplitter.Positions(assignment, f => f == splitter.Fold));
         var train = data.Train.Take(trainIdx);
         var held = data.Train.Take(heldIdx);
         var result = new FoldData(train, held, held);
@@ -68,12 +68,13 @@ public sealed class FoldSplitter(CrossValidationSpec cv, int fold)
     /// <summary>Fold index per training example; null until <see cref="FitOn"/> has run.</summary>
     public int[]? Assignment { get; private set; }
 
-    public int[] TrainPositions { get; private set; } = [];
-
     public int[] FitOn(int trainCount, int[]? trainClasses)
     {
         Assignment = FoldAssignment.Assign(trainCount, cv.Folds, cv.Seed, cv.Stratified ? trainClasses : null);
-        TrainPositions = Enumerable.Range(0, trainCount).Where(i => Assignment[i] != Fold).ToArray();
-        return TrainPositions;
+        return Positions(Assignment, f => f != Fold).Select(i => (int)i).ToArray();
     }
+
+    /// <summary>Positions of the training examples whose fold passes <paramref name="include"/>.</summary>
+    internal static long[] Positions(int[] assignment, Func<int, bool> include) =>
+        Enumerable.Range(0, assignment.Length).Where(i => include(assignment[i])).Select(i => (long)i).ToArray();
 }

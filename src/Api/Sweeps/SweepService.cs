@@ -22,25 +22,9 @@ public sealed class SweepService(
     RunEvents events,
     IOptions<TuningOptions> options,
     TimeProvider clock,
-    ILogger<SweepService> logger) : BackgroundService
+    ILogger<SweepService> logger) : CoordinatorService(options, logger, "Sweep")
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(0.05, options.Value.CoordinatorIntervalSeconds)));
-        do
-        {
-            try
-            {
-                await AdvanceAllAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Sweep scan failed; will retry");
-            }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    public async Task AdvanceAllAsync(CancellationToken ct)
+    public override async Task AdvanceAllAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
@@ -177,6 +161,6 @@ public sealed class SweepService(
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();
         events.Notify(sweep.Id);
-        logger.LogInformation("Sweep {SweepId} {Status}; best trial {Trial}", sweep.Id, status.ToWire(), best?.Number);
+        Logger.LogInformation("Sweep {SweepId} {Status}; best trial {Trial}", sweep.Id, status.ToWire(), best?.Number);
     }
 }
