@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using TrainingService.Api.CrossValidation;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Observability;
 using TrainingService.Api.Tuning;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
@@ -29,6 +30,7 @@ public sealed class TrainRunJob(
     RunCancellations cancellations,
     TimeProvider clock,
     TuningHooks tuning,
+    ServiceMetrics serviceMetrics,
     ILogger<TrainRunJob> logger)
 {
     private volatile bool _lostLease;
@@ -37,6 +39,8 @@ public sealed class TrainRunJob(
     [Queue(RunQueue.QueueName)]
     public async Task ExecuteAsync(Guid runId, CancellationToken cancellationToken)
     {
+        // Everything logged while this run trains (here, in EF Core, in the heartbeat) names it.
+        using var scope = logger.BeginRunScope(runId);
         var owner = identity.Owner;
         var lease = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
         if (!await db.TryClaimAsync(runId, owner, clock.GetUtcNow(), lease, cancellationToken))
@@ -131,7 +135,7 @@ public sealed class TrainRunJob(
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
         using var split = FoldData.For(data, folds);
         // A sweep trial may be stopped at a rung by its observer.
-        var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, recorder), ct, checkpoint?.Data);
+        var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, serviceMetrics.Observe(recorder)), ct, checkpoint?.Data);
 
         var metrics = split.Score is { } test ? session.Evaluate(test) : null;
         var weights = session.SaveWeights();
@@ -202,6 +206,7 @@ public sealed class TrainRunJob(
                         return false;
                     }
                     lastRenew = now;
+                    serviceMetrics.LeaseRenewed();
                 }
             }
         }

@@ -10,6 +10,7 @@ using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
+using TrainingService.Api.Observability;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Keras;
@@ -192,7 +193,7 @@ public static class RunsApi
     }
 
     public static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamEvents(
-        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events,
+        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, ILoggerFactory loggers,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId, CancellationToken cancellationToken)
     {
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
@@ -200,15 +201,17 @@ public static class RunsApi
             if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return Problems.RunNotFound(id);
         }
         var after = int.TryParse(lastEventId?.Replace("epoch-", ""), out var n) ? n : 0;
-        return TypedResults.ServerSentEvents(RunEventStream(id, after, contexts, events, cancellationToken));
+        return TypedResults.ServerSentEvents(RunEventStream(id, after, contexts, events, loggers.CreateLogger(typeof(RunsApi)), cancellationToken));
     }
 
     /// <summary>Replays finished epochs, then follows the run until it ends. Each round re-reads the database, so
     /// the stream is right whichever process trains the run; in-process events only make it prompt.</summary>
     private static async IAsyncEnumerable<SseItem<string>> RunEventStream(
-        Guid id, int afterEpoch, IDbContextFactory<TrainingDbContext> contexts, RunEvents events,
+        Guid id, int afterEpoch, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, ILogger logger,
         [EnumeratorCancellation] CancellationToken ct)
     {
+        // A scope cannot span a yield (the caller's context comes back with each item), so each line opens its own.
+        using (logger.BeginRunScope(id)) logger.LogDebug("Event stream opened after epoch {Epoch}", afterEpoch);
         string? lastStatus = null;
         var lastEpoch = afterEpoch;
         while (!ct.IsCancellationRequested)
@@ -224,6 +227,7 @@ public static class RunsApi
             }
             if (run is null)
             {
+                using (logger.BeginRunScope(id)) logger.LogDebug("Event stream ends: the run was deleted");
                 yield return new SseItem<string>(JsonSerializer.Serialize(new { id, status = "deleted" }, Json.Options), "status");
                 yield break;
             }
@@ -241,6 +245,7 @@ public static class RunsApi
             }
             if (run.Status.IsTerminal())
             {
+                using (logger.BeginRunScope(id)) logger.LogDebug("Event stream ends: the run is {Status} after epoch {Epoch}", run.Status.ToWire(), lastEpoch);
                 yield return StatusEvent(run);
                 yield break;
             }
