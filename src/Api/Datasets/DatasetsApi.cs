@@ -44,9 +44,7 @@ public static class DatasetsApi
         }
         catch (SpecException e)
         {
-            var errors = new ValidationErrors();
-            errors.AddRange(e.Errors);
-            return Problems.Invalid(errors);
+            return Problems.Invalid(e);
         }
     }
 }
