@@ -33,6 +33,9 @@ public sealed class TrainRunJob(
     ServiceMetrics serviceMetrics,
     ILogger<TrainRunJob> logger)
 {
+    /// <summary>Enough misclassified examples for a page of them; each holds its raw input.</summary>
+    public const int MaxMisclassifiedStored = 32;
+
     private volatile bool _lostLease;
 
     [JobDisplayName("Train run {0}")]
@@ -138,6 +141,9 @@ public sealed class TrainRunJob(
         var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, serviceMetrics.Observe(recorder)), ct, checkpoint?.Data);
 
         var metrics = split.Score is { } test ? session.Evaluate(test) : null;
+        var evaluation = split.Score is { } scored
+            ? ClassificationReport.Compute(session, scored, data.ClassNames, MaxMisclassifiedStored)
+            : null;
         var weights = session.SaveWeights();
         var now = clock.GetUtcNow();
 
@@ -148,6 +154,7 @@ public sealed class TrainRunJob(
                 .SetProperty(r => r.Status, RunStatus.Succeeded)
                 .SetProperty(r => r.FinishedAt, now)
                 .SetProperty(r => r.MetricsJson, metrics == null ? null : JsonSerializer.Serialize(metrics, Json.Options))
+                .SetProperty(r => r.EvaluationJson, evaluation == null ? null : JsonSerializer.Serialize(evaluation, Json.Options))
                 .SetProperty(r => r.BestEpoch, result.BestEpoch)
                 .SetProperty(r => r.StoppedEarly, result.StoppedEarly)
                 .SetProperty(r => r.LeaseOwner, (string?)null)
