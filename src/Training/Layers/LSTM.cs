@@ -66,6 +66,10 @@ internal sealed class LstmModule : RecurrentModule
 
     protected override (Tensor Sequence, Tensor[] States) Fused(Tensor x)
     {
+        // libtorch's CPU LSTM (TorchSharp 0.107) computes wrong values under no_grad — its inference-only kernel;
+        // checked against a hand-written step, off by up to 0.2 — so it always runs the training kernel, whose
+        // results match Keras (and ONNX Runtime) within 1e-6. Predict detaches the outputs.
+        using var grad = enable_grad();
         var (output, hn, cn) = lstm.forward(x);
         return (output, [hn[0], cn[0]]);
     }
