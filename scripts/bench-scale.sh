@@ -83,7 +83,7 @@ start_node() {
       Training__MaxConcurrentRuns=1 Training__TorchThreads=1 Logging__LogLevel__Default=Warning "$@" \
       dotnet "$dll" >"$work/$name.log" 2>&1) &
   pids+=($!)
-  local until=$((SECONDS + 120))
+  local until=$((SECONDS + 400))
   until curl -fsS "http://127.0.0.1:$port/health/live" >/dev/null 2>&1; do
     (( SECONDS < until )) || { echo "$name did not start:" >&2; tail -20 "$work/$name.log" >&2; exit 1; }
     sleep 0.2
@@ -97,7 +97,8 @@ stop_nodes() {
   pids=()
 }
 
-submit() { curl -fsS -X POST "$1/api/runs" -H 'content-type: application/json' -d "$spec" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+# No interpreter per submission: on a loaded machine starting one per run made the client the bottleneck.
+submit() { curl -fsS -X POST "$1/api/runs" -H 'content-type: application/json' -d "$spec" | grep -o '"id":"[^"]*"' | head -1 | cut -d'"' -f4; }
 
 # wait_all URL: polls until no run is queued or running (each configuration has a database of its own).
 total() { curl -fsS "$1/api/runs?status=$2&page_size=1" | grep -o '"total":[0-9]*' | cut -d: -f2; }
