@@ -13,8 +13,6 @@ namespace TrainingService.Training.Engine;
 
 public sealed partial class ModelSession
 {
-    private Optimizer? _optimizer;
-
     /// <summary>
     /// Trains as Keras's fit does: without <paramref name="validation"/>, <c>validation_split</c> takes the LAST fraction of
     /// <paramref name="train"/> before shuffling; each epoch shuffles the rest with the run's generator; the epoch's loss
@@ -51,9 +49,22 @@ public sealed partial class ModelSession
     {
         var fit = Plan.Fit;
         var parameters = _model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
-        _optimizer = Plan.Compile.Optimizer.Create(parameters);
-        var optimizer = _optimizer;
+        using var optimizer = Plan.Compile.Optimizer.Create(parameters);
         var callbacks = fit.Callbacks.Select(c => c.Create(Plan.Compile.LogKeys(validation is not null))).ToList();
+        try
+        {
+            return FitEpochs(train, validation, observer, cancellationToken, resumeFrom, optimizer, callbacks);
+        }
+        finally
+        {
+            foreach (var c in callbacks) c.Dispose();
+        }
+    }
+
+    private FitResult FitEpochs(ArrayDataset train, ArrayDataset? validation, ITrainingObserver? observer,
+        CancellationToken cancellationToken, byte[]? resumeFrom, Optimizer optimizer, List<Callback> callbacks)
+    {
+        var fit = Plan.Fit;
         var control = new TrainingControl(() => optimizer.LearningRate, v => optimizer.LearningRate = v, SnapshotWeights, LoadWeights);
         var history = new List<EpochReport>();
         var startEpoch = 0;

@@ -67,7 +67,8 @@ public sealed record Conv1D : Layer
             _activation = ActivationRegistry.Get(c.Activation);
             // Keras kernel (k, in/groups, out) -> torch (out, in/groups, k)
             using var kernel = c.KernelInitializer.Create([c.KernelSize[0], input.Last / c.Groups, c.Filters], context.Rng);
-            weight = new TorchSharp.Modules.Parameter(kernel.permute(2, 1, 0).contiguous());
+            using var torchLayout = kernel.permute(2, 1, 0); // a view: disposed here, or it keeps the kernel alive
+            weight = new TorchSharp.Modules.Parameter(torchLayout.contiguous());
             if (c.UseBias) bias = new TorchSharp.Modules.Parameter(c.BiasInitializer.Create([c.Filters], context.Rng));
             RegisterComponents();
         }

@@ -68,7 +68,8 @@ internal sealed class Conv2DModule : UnaryModule
         var inChannels = input.Last / c.Groups;
         // Keras kernel (kh, kw, in, out) -> torch (out, in, kh, kw)
         using var kernel = c.KernelInitializer.Create([c.KernelSize[0], c.KernelSize[1], inChannels, c.Filters], context.Rng);
-        weight = new TorchSharp.Modules.Parameter(kernel.permute(3, 2, 0, 1).contiguous());
+        using var torchLayout = kernel.permute(3, 2, 0, 1); // a view: disposed here, or it keeps the kernel alive
+        weight = new TorchSharp.Modules.Parameter(torchLayout.contiguous());
         if (c.UseBias) bias = new TorchSharp.Modules.Parameter(c.BiasInitializer.Create([c.Filters], context.Rng));
         _convPadding = [0, 0];
         if (c.Padding == "same")

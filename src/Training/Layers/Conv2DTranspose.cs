@@ -79,7 +79,8 @@ public sealed record Conv2DTranspose : Layer
             _activation = ActivationRegistry.Get(c.Activation);
             // Keras kernel (kh, kw, out, in) -> torch (in, out, kh, kw)
             using var kernel = c.KernelInitializer.Create([c.KernelSize[0], c.KernelSize[1], c.Filters, input.Last], context.Rng);
-            weight = new TorchSharp.Modules.Parameter(kernel.permute(3, 2, 0, 1).contiguous());
+            using var torchLayout = kernel.permute(3, 2, 0, 1); // a view: disposed here, or it keeps the kernel alive
+            weight = new TorchSharp.Modules.Parameter(torchLayout.contiguous());
             if (c.UseBias) bias = new TorchSharp.Modules.Parameter(c.BiasInitializer.Create([c.Filters], context.Rng));
             RegisterComponents();
         }

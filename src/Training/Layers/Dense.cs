@@ -52,7 +52,8 @@ internal sealed class DenseModule : UnaryModule
         _config = config;
         _activation = ActivationRegistry.Get(config.Activation);
         using var kernel = config.KernelInitializer.Create([inputDim, config.Units], context.Rng);
-        weight = new TorchSharp.Modules.Parameter(kernel.t().contiguous());
+        using var torchLayout = kernel.t(); // a view: disposed here, or it keeps the kernel alive
+        weight = new TorchSharp.Modules.Parameter(torchLayout.contiguous());
         if (config.UseBias) bias = new TorchSharp.Modules.Parameter(config.BiasInitializer.Create([config.Units], context.Rng));
         RegisterComponents();
     }

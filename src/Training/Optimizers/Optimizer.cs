@@ -7,9 +7,14 @@ namespace TrainingService.Training.Optimizers;
 /// A Keras optimizer at work: Keras's update formulas and defaults (not PyTorch's), applied under no_grad to the
 /// parameters that require gradients. Gradient clipping (clipnorm per variable, global_clipnorm, clipvalue) and the
 /// learning-rate schedule are applied here, once for every optimizer. State tensors are named for checkpoints.
+/// The optimizer owns its state tensors: whoever creates it disposes it when training ends (native memory is not
+/// the garbage collector's to free: a finished run would otherwise keep about twice its parameters' memory).
 /// </summary>
-public abstract class Optimizer
+public abstract class Optimizer : IDisposable
 {
+    private readonly List<Tensor> _owned = [];
+    private bool _disposed;
+
     protected Optimizer(OptimizerConfig config, IReadOnlyList<(string Name, Parameter Parameter)> parameters)
     {
         Config = config;
@@ -79,7 +84,23 @@ public abstract class Optimizer
     protected virtual void BeginStep(long step) { }
 
     /// <summary>A zero state tensor shaped like parameter <paramref name="index"/>, owned by the optimizer (outside any dispose scope).</summary>
-    protected Tensor Slot(int index) => zeros_like(Parameters[index].Parameter).DetachFromDisposeScope();
+    protected Tensor Slot(int index) => Owned(zeros_like(Parameters[index].Parameter));
+
+    /// <summary>Takes <paramref name="tensor"/> out of any dispose scope; <see cref="Dispose"/> frees it.</summary>
+    protected Tensor Owned(Tensor tensor)
+    {
+        _owned.Add(tensor.DetachFromDisposeScope());
+        return tensor;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var t in _owned) t.Dispose();
+        _owned.Clear();
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>Apply one update to parameter <paramref name="index"/>. <paramref name="step"/> is 1-based.</summary>
     protected abstract void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step);
