@@ -12,7 +12,7 @@ namespace TrainingService.Training.Optimizers;
 /// </summary>
 public abstract class Optimizer : IDisposable
 {
-    private readonly List<Tensor> _owned = [];
+    private readonly List<(string Name, Tensor[] Values)> _slots = [];
     private bool _disposed;
 
     protected Optimizer(OptimizerConfig config, IReadOnlyList<(string Name, Parameter Parameter)> parameters)
@@ -83,30 +83,25 @@ public abstract class Optimizer : IDisposable
     /// <summary>Called once per step before any parameter is updated (Nadam's running product). <paramref name="step"/> is 1-based.</summary>
     protected virtual void BeginStep(long step) { }
 
-    /// <summary>A zero state tensor shaped like parameter <paramref name="index"/>, owned by the optimizer (outside any dispose scope).</summary>
-    protected Tensor Slot(int index) => Owned(zeros_like(Parameters[index].Parameter));
-
-    /// <summary>Takes <paramref name="tensor"/> out of any dispose scope; <see cref="Dispose"/> frees it.</summary>
-    protected Tensor Owned(Tensor tensor)
+    /// <summary>A state variable per parameter (Keras's <c>add_variable_from_reference</c>): zero tensors shaped like the
+    /// parameters, owned by the optimizer (outside any dispose scope), named "{parameter}/{name}" in <see cref="State"/>
+    /// in the order they were added.</summary>
+    protected Tensor[] AddSlot(string name)
     {
-        _owned.Add(tensor.DetachFromDisposeScope());
-        return tensor;
-    }
-
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        foreach (var t in _owned) t.Dispose();
-        _owned.Clear();
-        GC.SuppressFinalize(this);
+        var values = Parameters.Select(p => zeros_like(p.Parameter).DetachFromDisposeScope()).ToArray();
+        _slots.Add((name, values));
+        return values;
     }
 
     /// <summary>Apply one update to parameter <paramref name="index"/>. <paramref name="step"/> is 1-based.</summary>
     protected abstract void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step);
 
-    /// <summary>Every state tensor (moments, accumulators), named "{parameter}/{slot}".</summary>
-    public abstract IEnumerable<(string Name, Tensor Value)> State();
+    /// <summary>Every state tensor (moments, accumulators), named "{parameter}/{slot}": the slots, per parameter.</summary>
+    public virtual IEnumerable<(string Name, Tensor Value)> State()
+    {
+        for (var i = 0; i < Parameters.Count; i++)
+            foreach (var (name, values) in _slots) yield return ($"{Parameters[i].Name}/{name}", values[i]);
+    }
 
     /// <summary>Restores what <see cref="State"/> returned (same model, same optimizer config).</summary>
     public void LoadState(IReadOnlyDictionary<string, Tensor> state)
@@ -117,5 +112,14 @@ public abstract class Optimizer : IDisposable
             if (!state.TryGetValue(name, out var saved)) throw new InvalidDataException($"checkpoint lacks optimizer state {name}");
             tensor.copy_(saved);
         }
+    }
+
+    /// <summary>Frees every state tensor (<see cref="State"/>: the slots and any extra state, such as Nadam's product).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var (_, t) in State().ToList()) t.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
