@@ -26,6 +26,12 @@ public sealed class TrainingJobTests : IDisposable
         Assert.Equal(8, run.GetProperty("epochs_completed").GetInt32());
         Assert.True(run.GetProperty("metrics").GetProperty("accuracy").GetDouble() >= 0.9, run.GetProperty("metrics").ToString());
         Assert.Equal(1, run.GetProperty("attempts").GetInt32());
+        // The intra-op threads it trained with, and how they were chosen (measured, on a machine with more than one core).
+        var threads = run.GetProperty("threads");
+        var chosenBy = threads.GetProperty("chosen_by").GetString();
+        Assert.Equal(Environment.ProcessorCount > 1 ? "measured" : "single core", chosenBy);
+        Assert.InRange(threads.GetProperty("threads").GetInt32(), 1, Environment.ProcessorCount);
+        if (chosenBy == "measured") Assert.True(threads.GetProperty("median_step_ms").EnumerateObject().Any(), threads.ToString());
         var metrics = await (await client.GetAsync($"/api/runs/{id}/metrics")).JsonAsync();
         Assert.Equal(Enumerable.Range(1, 8), metrics.EnumerateArray().Select(m => m.GetProperty("epoch").GetInt32()));
         foreach (var m in metrics.EnumerateArray())

@@ -47,7 +47,8 @@ public sealed class TrainingOptions
     /// <summary>Runs trained at the same time (Hangfire workers on the training queue).</summary>
     public int MaxConcurrentRuns { get; set; } = 1;
 
-    /// <summary>libtorch intra-op threads; 0 = the cores divided by <see cref="MaxConcurrentRuns"/>.</summary>
+    /// <summary>libtorch intra-op threads; 0 = chosen per run by timing its first steps at 1 thread and at the cores
+    /// divided by <see cref="MaxConcurrentRuns"/> (see <see cref="ThreadPolicy"/>).</summary>
     public int TorchThreads { get; set; }
 
     /// <summary>How long an executor's claim on a run lasts without renewal. A run whose lease lapses (its process
@@ -72,6 +73,11 @@ public sealed class TrainingOptions
         MaxEpochs = MaxEpochs,
         MaxBatchSize = MaxBatchSize,
     };
+
+    /// <summary>The thread policy of each run: the configured count, or measured up to its share of the cores.</summary>
+    public ThreadPolicy ThreadPolicy => TorchThreads > 0
+        ? ThreadPolicy.Configured(TorchThreads)
+        : ThreadPolicy.Measured(Environment.ProcessorCount / Math.Max(1, MaxConcurrentRuns));
 
     public int EffectiveTorchThreads =>
         TorchThreads > 0 ? TorchThreads : Math.Max(1, Environment.ProcessorCount / Math.Max(1, MaxConcurrentRuns));

@@ -131,7 +131,7 @@ public sealed class TrainRunJob(
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
         using var split = FoldData.For(data, folds);
         // A sweep trial may be stopped at a rung by its observer.
-        var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, recorder), ct, checkpoint?.Data);
+        var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, recorder), ct, checkpoint?.Data, options.Value.ThreadPolicy);
 
         var metrics = split.Score is { } test ? session.Evaluate(test) : null;
         var weights = session.SaveWeights();
@@ -146,6 +146,7 @@ public sealed class TrainRunJob(
                 .SetProperty(r => r.MetricsJson, metrics == null ? null : JsonSerializer.Serialize(metrics, Json.Options))
                 .SetProperty(r => r.BestEpoch, result.BestEpoch)
                 .SetProperty(r => r.StoppedEarly, result.StoppedEarly)
+                .SetProperty(r => r.ThreadsJson, result.Threads == null ? null : JsonSerializer.Serialize(result.Threads, Json.Options))
                 .SetProperty(r => r.LeaseOwner, (string?)null)
                 .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null));
         if (done != 1) throw new LeaseLostException(runId);

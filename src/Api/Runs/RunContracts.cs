@@ -29,7 +29,8 @@ public sealed record RunResponse(
     int Attempts,
     string? Error,
     JsonElement? Summary,
-    JsonElement? Spec);
+    JsonElement? Spec,
+    JsonElement? Threads = null);
 
 /// <summary>A run in a listing: no spec, no summary.</summary>
 public sealed record RunListItem(

@@ -10,7 +10,8 @@ public static class RunMapping
     public static RunResponse AsRunResponse(this Run run) => new(
         run.Id, run.Name, run.Status.ToWire(), run.CreatedAt, run.StartedAt, run.FinishedAt,
         run.EpochsCompleted, run.EpochsPlanned, Json.ParseElement(run.MetricsJson), run.BestEpoch, run.StoppedEarly,
-        run.CancelRequested, run.Attempts, run.Error, Json.ParseElement(run.SummaryJson), Json.ParseElement(run.SpecJson));
+        run.CancelRequested, run.Attempts, run.Error, Json.ParseElement(run.SummaryJson), Json.ParseElement(run.SpecJson),
+        Json.ParseElement(run.ThreadsJson));
 
     public static EpochMetricResponse AsResponse(this EpochMetric metric)
     {

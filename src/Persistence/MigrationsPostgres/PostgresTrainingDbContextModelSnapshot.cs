@@ -137,6 +137,9 @@ namespace TrainingService.Persistence.MigrationsPostgres
                     b.Property<Guid?>("SweepId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("ThreadsJson")
+                        .HasColumnType("text");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
