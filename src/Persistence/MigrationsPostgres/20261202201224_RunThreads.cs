@@ -11,6 +11,12 @@ namespace TrainingService.Persistence.MigrationsPostgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.AddColumn<string>(
+                name: "EvaluationJson",
+                table: "runs",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
                 name: "ThreadsJson",
                 table: "runs",
                 type: "text",
@@ -20,6 +26,10 @@ namespace TrainingService.Persistence.MigrationsPostgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropColumn(
+                name: "EvaluationJson",
+                table: "runs");
+
             migrationBuilder.DropColumn(
                 name: "ThreadsJson",
                 table: "runs");
