@@ -27,7 +27,7 @@ while (!File.Exists(Path.Combine(root, "TrainingService.sln"))) root = Path.GetD
 Console.WriteLine($"threads {threads}, repeats {repeats}, CPU {CpuModel()}");
 if (policy)
 {
-    Console.WriteLine($"| model | samples | batch | 1 thread s/epoch | {threads} threads s/epoch | policy s/epoch | policy chose (median ms/step) | policy / best fixed |");
+    Console.WriteLine($"| model | samples | batch | 1 thread s/epoch | {threads} threads s/epoch | policy s/epoch | policy chose (mean ms/step) | policy / best fixed |");
     Console.WriteLine("|---|---|---|---|---|---|---|---|");
 }
 else
@@ -54,7 +54,7 @@ foreach (var model in models)
             many.Add(EngineEpoch(ThreadPolicy.Configured(threads)).Seconds);
             var (seconds, choice) = EngineEpoch(ThreadPolicy.Measured(threads));
             chosen.Add(seconds);
-            choices.Add($"{choice.Threads} ({string.Join(", ", choice.MedianStepMs!.Select(m => $"{m.Key}: {m.Value:F2}"))})");
+            choices.Add($"{choice.Threads} ({string.Join(", ", choice.MeanStepMs!.Select(m => $"{m.Key}: {m.Value:F2}"))})");
         }
         var best = Math.Min(Median(one), Median(many));
         Console.WriteLine($"| {model} ({source}) | {n} | {plan.BatchSize} | {Median(one):F2} | {Median(many):F2} | {Median(chosen):F2} | {string.Join("; ", choices)} | {Median(chosen) / best:F3} |");

@@ -7,8 +7,9 @@ namespace TrainingService.Training.Engine;
 /// How many libtorch intra-op threads a fit uses. A constant cannot be right everywhere: a small-batch MLP on a 2-core
 /// AVX2 machine ran 2× slower with 2 threads than with 1 (per-op fork/join costs more than the work it splits), while
 /// on an AVX-512 Xeon 2 threads won; a CNN's convolutions gain from threads on both. So by default each fit measures:
-/// it alternates short blocks of real training steps at 1 and at <see cref="Max"/> threads and keeps the faster
-/// (median step time, which shrugs off the preemptions of a shared machine). <see cref="Fixed"/> skips the trial.
+/// it alternates short blocks of real training steps at 1 and at <see cref="Max"/> threads and keeps the faster by mean
+/// step time. Not the median: on a loaded machine one thread's typical step was the faster (0.6 against 1.3 ms) while
+/// its epoch was 10× slower, all of it in rare long steps; the mean counts them. <see cref="Fixed"/> skips the trial.
 /// </summary>
 /// <param name="Fixed">A configured thread count (<c>Training:TorchThreads</c>), used as is.</param>
 /// <param name="Max">The cores this run may use: the machine's divided among the runs that train at once, so that
@@ -17,7 +18,7 @@ public sealed record ThreadPolicy(int? Fixed, int Max)
 {
     /// <summary>Warm-up steps before timing (first-touch allocations, lazily built kernels).</summary>
     public const int WarmupSteps = 2;
-    public const int StepsPerBlock = 3;
+    public const int StepsPerBlock = 4;
     public const int Rounds = 3;
 
     public static ThreadPolicy Configured(int threads) => new(Math.Max(1, threads), Math.Max(1, threads));
@@ -28,8 +29,8 @@ public sealed record ThreadPolicy(int? Fixed, int Max)
 }
 
 /// <summary>The thread count a fit used and how it was chosen (<c>configured</c>, <c>single core</c>, <c>measured</c>),
-/// with the median milliseconds per step of each candidate when measured.</summary>
-public sealed record ThreadChoice(int Threads, string ChosenBy, IReadOnlyDictionary<int, double>? MedianStepMs = null);
+/// with the mean milliseconds per step of each candidate when measured.</summary>
+public sealed record ThreadChoice(int Threads, string ChosenBy, IReadOnlyDictionary<int, double>? MeanStepMs = null);
 
 /// <summary>The measurement in progress during the first training steps of a fit (see <see cref="ThreadPolicy"/>).</summary>
 internal sealed class ThreadTrial
@@ -89,16 +90,10 @@ internal sealed class ThreadTrial
 
     private void Decide()
     {
-        var medians = _times.Where(t => t.Value.Count > 0).ToDictionary(t => t.Key, t => Median(t.Value));
+        var means = _times.Where(t => t.Value.Count > 0).ToDictionary(t => t.Key, t => t.Value.Average());
         // Ties go to fewer threads: they leave cores to serving and to other runs.
-        var threads = medians.Count == 0 ? _policy.Max : medians.OrderBy(m => m.Value).ThenBy(m => m.Key).First().Key;
-        Choice = new ThreadChoice(threads, "measured", medians);
+        var threads = means.Count == 0 ? _policy.Max : means.OrderBy(m => m.Value).ThenBy(m => m.Key).First().Key;
+        Choice = new ThreadChoice(threads, "measured", means);
         set_num_threads(threads);
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -7,6 +7,7 @@ namespace TrainingService.Training.Tests.Engine;
 
 /// <summary>A finished fit frees what it allocated natively: optimizer slots, EarlyStopping's best weights, batches.
 /// Left to the garbage collector, each finished run would hold about three times its parameters' memory.</summary>
+[Collection(nameof(NativeMemoryTests))] // alone: tests running beside it would move the process's RSS
 public class NativeMemoryTests(ITestOutputHelper output)
 {
     // ~6,700 parameters: a leak of the optimizer's two slots and the best weights is ~80 KB per cycle, ~80 MB per 1,000.
@@ -58,3 +59,6 @@ public class NativeMemoryTests(ITestOutputHelper output)
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 }
+
+[CollectionDefinition(nameof(NativeMemoryTests), DisableParallelization = true)]
+public class NativeMemoryCollection;

@@ -21,10 +21,10 @@ public class ThreadPolicyTests
             var choice = session.Fit(data, null, null, CancellationToken.None, threads: ThreadPolicy.Measured(2)).Threads!;
 
             Assert.Equal("measured", choice.ChosenBy);
-            Assert.Equal([1, 2], choice.MedianStepMs!.Keys.Order());
-            Assert.All(choice.MedianStepMs.Values, ms => Assert.True(ms > 0));
-            // The faster median wins (ties to fewer threads), and training goes on with it.
-            var fastest = choice.MedianStepMs.OrderBy(m => m.Value).ThenBy(m => m.Key).First().Key;
+            Assert.Equal([1, 2], choice.MeanStepMs!.Keys.Order());
+            Assert.All(choice.MeanStepMs.Values, ms => Assert.True(ms > 0));
+            // The faster mean wins (ties to fewer threads), and training goes on with it.
+            var fastest = choice.MeanStepMs.OrderBy(m => m.Value).ThenBy(m => m.Key).First().Key;
             Assert.Equal(fastest, choice.Threads);
             Assert.Equal(choice.Threads, get_num_threads());
         }
@@ -45,7 +45,7 @@ public class ThreadPolicyTests
             var choice = session.Fit(data, null, null, CancellationToken.None, threads: ThreadPolicy.Measured(2)).Threads!;
             Assert.Equal("measured", choice.ChosenBy);
             Assert.Contains(choice.Threads, new[] { 1, 2 });
-            Assert.Single(choice.MedianStepMs!); // 4 steps: 2 warm-up, then one block at 1 thread
+            Assert.Single(choice.MeanStepMs!); // 4 steps: 2 warm-up, then 2 of the first block (1 thread)
         }
         finally
         {
