@@ -8,8 +8,9 @@ using TrainingService.Training.Engine;
 using static TorchSharp.torch;
 
 // Seconds per epoch of the three reference models: a hand-written TorchSharp loop (A) against the engine's fit (B),
-// interleaved A B A B on the same data, same thread count. Usage:
-//   dotnet run -c Release --project bench/EngineBench -- [mlp|cnn|lstm ...] [--repeats N] [--samples N] [--threads N]
+// interleaved A B A B on the same data, same thread count. With --policy: the engine at 1 thread, at N threads and
+// with the measured thread policy (ThreadPolicy), interleaved per repeat. Usage:
+//   dotnet run -c Release --project bench/EngineBench -- [mlp|cnn|lstm ...] [--repeats N] [--samples N] [--threads N] [--policy]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 OpenMpWaits.SleepWhenIdle(); // as the service does, before libtorch loads
 var models = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).DefaultIfEmpty("all").ToList();
@@ -20,11 +21,20 @@ var samples = Option("--samples", 0);
 var threads = Option("--threads", Environment.ProcessorCount);
 set_num_threads(threads);
 
+var policy = args.Contains("--policy");
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "TrainingService.sln"))) root = Path.GetDirectoryName(root)!;
 Console.WriteLine($"threads {threads}, repeats {repeats}, CPU {CpuModel()}");
-Console.WriteLine("| model | samples | batch | hand-written s/epoch | engine s/epoch | engine samples/s | engine / hand-written |");
-Console.WriteLine("|---|---|---|---|---|---|---|");
+if (policy)
+{
+    Console.WriteLine($"| model | samples | batch | 1 thread s/epoch | {threads} threads s/epoch | policy s/epoch | policy chose (mean ms/step) | policy / best fixed |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|");
+}
+else
+{
+    Console.WriteLine("| model | samples | batch | hand-written s/epoch | engine s/epoch | engine samples/s | engine / hand-written |");
+    Console.WriteLine("|---|---|---|---|---|---|---|");
+}
 foreach (var model in models)
 {
     var (x, y, file, source, defaultSamples) = Data(model);
@@ -33,6 +43,32 @@ foreach (var model in models)
     var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "examples", file))).RootElement;
     var fit = JsonDocument.Parse($$"""{"epochs": 1, "batch_size": {{spec.GetProperty("fit").GetProperty("batch_size").GetInt32()}}, "seed": 1}""").RootElement;
     var plan = TrainingPlan.Parse(spec.GetProperty("model"), spec.GetProperty("compile"), fit);
+    double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
+    if (policy)
+    {
+        var (one, many, chosen) = (new List<double>(), new List<double>(), new List<double>());
+        var choices = new List<string>();
+        for (var r = 0; r < repeats; r++)
+        {
+            one.Add(EngineEpoch(ThreadPolicy.Configured(1)).Seconds);
+            many.Add(EngineEpoch(ThreadPolicy.Configured(threads)).Seconds);
+            var (seconds, choice) = EngineEpoch(ThreadPolicy.Measured(threads));
+            chosen.Add(seconds);
+            choices.Add($"{choice.Threads} ({string.Join(", ", choice.MeanStepMs!.Select(m => $"{m.Key}: {m.Value:F2}"))})");
+        }
+        var best = Math.Min(Median(one), Median(many));
+        Console.WriteLine($"| {model} ({source}) | {n} | {plan.BatchSize} | {Median(one):F2} | {Median(many):F2} | {Median(chosen):F2} | {string.Join("; ", choices)} | {Median(chosen) / best:F3} |");
+        Console.WriteLine($"  every run: 1 thread {string.Join(", ", one.Select(v => v.ToString("F2")))}; {threads} threads {string.Join(", ", many.Select(v => v.ToString("F2")))}; policy {string.Join(", ", chosen.Select(v => v.ToString("F2")))}");
+        continue;
+    }
+    (double Seconds, ThreadChoice Choice) EngineEpoch(ThreadPolicy threadPolicy)
+    {
+        using var session = ModelSession.Create(plan);
+        using var data = new ArrayDataset([x.alias()], [y.alias()], model == "lstm" ? null : new Scale(1 / 255.0));
+        var clock = Stopwatch.StartNew();
+        var result = session.Fit(data, null, null, CancellationToken.None, threads: threadPolicy);
+        return (clock.Elapsed.TotalSeconds, result.Threads!);
+    }
     var a = new List<double>();
     var b = new List<double>();
     for (var r = 0; r < repeats; r++)
@@ -44,7 +80,6 @@ foreach (var model in models)
         session.Fit(data, null, null, CancellationToken.None);
         b.Add(clock.Elapsed.TotalSeconds);
     }
-    double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
     var (ma, mb) = (Median(a), Median(b));
     Console.WriteLine($"| {model} ({source}) | {n} | {plan.BatchSize} | {ma:F2} | {mb:F2} | {n / mb:F0} | {mb / ma:F3} |");
 }

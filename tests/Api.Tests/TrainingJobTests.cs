@@ -26,6 +26,10 @@ public sealed class TrainingJobTests : IDisposable
         Assert.Equal(8, run.GetProperty("epochs_completed").GetInt32());
         Assert.True(run.GetProperty("metrics").GetProperty("accuracy").GetDouble() >= 0.9, run.GetProperty("metrics").ToString());
         Assert.Equal(1, run.GetProperty("attempts").GetInt32());
+        // The intra-op threads it trained with, and how they were chosen (by default its share of the cores).
+        var threads = run.GetProperty("threads");
+        Assert.Equal("configured", threads.GetProperty("chosen_by").GetString());
+        Assert.InRange(threads.GetProperty("threads").GetInt32(), 1, Environment.ProcessorCount);
         var metrics = await (await client.GetAsync($"/api/runs/{id}/metrics")).JsonAsync();
         Assert.Equal(Enumerable.Range(1, 8), metrics.EnumerateArray().Select(m => m.GetProperty("epoch").GetInt32()));
         foreach (var m in metrics.EnumerateArray())

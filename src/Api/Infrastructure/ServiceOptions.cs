@@ -47,8 +47,14 @@ public sealed class TrainingOptions
     /// <summary>Runs trained at the same time (Hangfire workers on the training queue).</summary>
     public int MaxConcurrentRuns { get; set; } = 1;
 
-    /// <summary>libtorch intra-op threads; 0 = the cores divided by <see cref="MaxConcurrentRuns"/>.</summary>
+    /// <summary>libtorch intra-op threads; 0 = the cores divided by <see cref="MaxConcurrentRuns"/>, or, with
+    /// <see cref="MeasureThreads"/>, chosen per run by timing its first steps at 1 thread and at that share.</summary>
     public int TorchThreads { get; set; }
+
+    /// <summary>Choose each run's thread count by timing its first steps (see <see cref="ThreadPolicy"/>). Off by
+    /// default: on a loaded 2-core machine the first steps favoured 1 thread while whole epochs ran 5x faster at 2, so
+    /// a start-of-run trial is not yet trustworthy.</summary>
+    public bool MeasureThreads { get; set; }
 
     /// <summary>How long an executor's claim on a run lasts without renewal. A run whose lease lapses (its process
     /// died) is queued again by the recovery loop, and resumes from its last checkpoint.</summary>
@@ -72,6 +78,11 @@ public sealed class TrainingOptions
         MaxEpochs = MaxEpochs,
         MaxBatchSize = MaxBatchSize,
     };
+
+    /// <summary>The thread policy of each run: the configured count, its share of the cores, or measured up to that share.</summary>
+    public ThreadPolicy ThreadPolicy => TorchThreads <= 0 && MeasureThreads
+        ? ThreadPolicy.Measured(Environment.ProcessorCount / Math.Max(1, MaxConcurrentRuns))
+        : ThreadPolicy.Configured(EffectiveTorchThreads);
 
     public int EffectiveTorchThreads =>
         TorchThreads > 0 ? TorchThreads : Math.Max(1, Environment.ProcessorCount / Math.Max(1, MaxConcurrentRuns));

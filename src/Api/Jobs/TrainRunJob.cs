@@ -131,7 +131,8 @@ public sealed class TrainRunJob(
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
         using var split = plannedData.Take(data);
         // A sweep trial may be stopped at a rung by its observer.
-        var result = session.Fit(split.Train, split.Validation, hooks.Observe(run, serviceMetrics.Observe(recorder)), ct, checkpoint?.Data);
+        var result = session.Fit(split.Train, split.Validation, hooks.Observe(run, serviceMetrics.Observe(recorder)), ct, checkpoint?.Data,
+            options.Value.ThreadPolicy);
 
         var metrics = split.Score is { } test ? session.Evaluate(test) : null;
         var evaluation = split.Score is { } scored
@@ -150,6 +151,7 @@ public sealed class TrainRunJob(
                 .SetProperty(r => r.EvaluationJson, evaluation == null ? null : JsonSerializer.Serialize(evaluation, Json.Options))
                 .SetProperty(r => r.BestEpoch, result.BestEpoch)
                 .SetProperty(r => r.StoppedEarly, result.StoppedEarly)
+                .SetProperty(r => r.ThreadsJson, result.Threads == null ? null : JsonSerializer.Serialize(result.Threads, Json.Options))
                 .SetProperty(r => r.LeaseOwner, (string?)null)
                 .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null));
         if (done != 1) throw new LeaseLostException(runId);

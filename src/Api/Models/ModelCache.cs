@@ -17,6 +17,7 @@ public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, Mod
     private int _users;
     private bool _evicted;
     private bool _disposed;
+    private PredictionBatcher? _batcher;
 
     public Guid RunId { get; } = runId;
     public string? Name { get; } = name;
@@ -55,10 +56,18 @@ public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, Mod
         }
     }
 
+    /// <summary>This model's dynamic batcher, created on first use; it goes with the model. Call only while entered.</summary>
+    internal PredictionBatcher Batcher(Func<LoadedModel, PredictionBatcher> create)
+    {
+        lock (_gate) return _batcher ??= create(this);
+    }
+
     private void DisposeIfIdle()
     {
         if (_users > 0 || !_evicted || _disposed) return;
         _disposed = true;
+        // No request holds the model, so its batcher has nothing taken and nothing to forward.
+        _batcher?.Dispose();
         Session.Dispose();
     }
 
@@ -107,14 +116,14 @@ public sealed class ModelCache(
     /// <summary>The restored model, held until <see cref="LoadedModel.Leave"/> (it is not disposed before that).</summary>
     internal async Task<LoadedModel> AcquireAsync(Guid runId, CancellationToken ct)
     {
-        var model = await GetAsync(runId, ct);
-        while (!model.TryEnter()) model = await GetAsync(runId, ct); // evicted meanwhile: restore again
+        LoadedModel? model;
+        while ((model = await TryAcquireAsync(runId, ct)) is null) { } // evicted meanwhile: restore again
         return model;
     }
 
-    private async Task<LoadedModel> GetAsync(Guid runId, CancellationToken ct)
+    private async Task<LoadedModel?> TryAcquireAsync(Guid runId, CancellationToken ct)
     {
-        Lazy<Task<LoadedModel>> entry;
+        Entry entry;
         var hit = false;
         lock (_gate)
         {
@@ -123,14 +132,15 @@ public sealed class ModelCache(
                 hit = true;
                 _order.Remove(node);
                 _order.AddFirst(node);
-                entry = node.Value.Model;
+                entry = (Entry)node.Value.Model;
             }
             else
             {
-                entry = new Lazy<Task<LoadedModel>>(() => Task.Run(async () =>
+                Entry? created = null;
+                entry = created = new Entry(() => Task.Run(async () =>
                 {
                     var loaded = await LoadAsync(runId);
-                    KeepWithinMemory(runId, loaded.Bytes); // memory only grows when a model is added
+                    Kept(created!, KeepWithinMemory(runId, created!, loaded.Bytes), loaded); // memory only grows when a model is added
                     return loaded;
                 }));
                 _index[runId] = _order.AddFirst((runId, entry));
@@ -143,29 +153,52 @@ public sealed class ModelCache(
                         last.Value.Model.Value.Result.Evict();
                 }
             }
+            entry.Waiters++;
         }
         try
         {
             var model = await entry.Value.WaitAsync(ct);
             metrics.ModelLookedUp(model.Name ?? runId.ToString(), hit);
-            return model;
+            return model.TryEnter() ? model : null;
         }
         catch (Exception) when (entry.Value.IsFaulted)
         {
             Forget(runId, entry);
             throw;
         }
+        finally
+        {
+            lock (_gate)
+            {
+                // The last request that waited for a model dropped while it loaded hands it over to disposal.
+                if (--entry.Waiters == 0 && entry.Dropped) entry.Value.Result.Evict();
+            }
+        }
+    }
+
+    /// <summary>A model dropped while it loaded (its run deleted, or pushed out by count) serves the requests that waited
+    /// for it, then is disposed; with no one waiting, at once.</summary>
+    private void Kept(Entry entry, bool kept, LoadedModel loaded)
+    {
+        if (kept) return;
+        lock (_gate)
+        {
+            entry.Dropped = true;
+            if (entry.Waiters == 0) loaded.Evict();
+        }
     }
 
     /// <summary>Called as <paramref name="keep"/> finishes loading (<paramref name="keepBytes"/>): evicts least
     /// recently used loaded models, never that one, while together they take more than the memory budget. Models
-    /// still loading are not counted until they are loaded.</summary>
-    private void KeepWithinMemory(Guid keep, long keepBytes)
+    /// still loading are not counted until they are loaded. False when <paramref name="keep"/> itself was dropped while
+    /// it loaded (deleted, or pushed out by count).</summary>
+    private bool KeepWithinMemory(Guid keep, Entry keepEntry, long keepBytes)
     {
         var budget = (long)(Math.Max(0, options.Value.CacheMegabytes) * 1024 * 1024);
         lock (_gate)
         {
-            if (!_index.ContainsKey(keep)) return; // dropped while it loaded (deleted, or pushed out by count)
+            // Dropped, and perhaps asked for again: then the index holds another entry for the same run.
+            if (!_index.TryGetValue(keep, out var kept) || !ReferenceEquals(kept.Value.Model, keepEntry)) return false;
             var total = keepBytes + Loaded().Sum(m => m.Bytes);
             var node = _order.Last;
             while (total > budget && node is not null)
@@ -181,6 +214,7 @@ public sealed class ModelCache(
                 }
                 node = previous;
             }
+            return true;
         }
     }
 
@@ -252,5 +286,12 @@ public sealed class ModelCache(
             _order.Clear();
             _index.Clear();
         }
+    }
+
+    /// <summary>A model loading or loaded, with the requests waiting for it (guarded by the cache's lock).</summary>
+    private sealed class Entry(Func<Task<LoadedModel>> load) : Lazy<Task<LoadedModel>>(load)
+    {
+        public int Waiters;
+        public bool Dropped;
     }
 }

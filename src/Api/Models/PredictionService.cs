@@ -16,7 +16,6 @@ namespace TrainingService.Api.Models;
 public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptions> options, ServiceMetrics metrics) : IDisposable
 {
     private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.MaxConcurrency));
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Lazy<PredictionBatcher>> _batchers = new();
 
     public Task<IReadOnlyList<JsonObject>> PredictAsync(Guid runId, JsonElement instances, CancellationToken ct) =>
         RunAsync(runId, codec => codec.Encode(instances), ct);
@@ -56,11 +55,10 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
     private async Task<(IReadOnlyList<JsonObject> Predictions, string? Name)> BatchedAsync(Guid runId, Func<IPredictionCodec, ArrayDataset> encode, CancellationToken ct)
     {
         var o = options.Value;
-        var batcher = _batchers.GetOrAdd(runId, _ => new Lazy<PredictionBatcher>(() =>
-            new PredictionBatcher(WithSlotAsync, o.MaxBatchSize, TimeSpan.FromMilliseconds(Math.Max(0, o.MaxBatchWaitMs))))).Value;
         var model = await cache.AcquireAsync(runId, ct);
         try
         {
+            var batcher = model.Batcher(m => new PredictionBatcher(m, WithSlotAsync, o.MaxBatchSize, TimeSpan.FromMilliseconds(Math.Max(0, o.MaxBatchWaitMs))));
             // Dispose scopes are per thread, so none may span an await: one for encoding, one for decoding.
             ArrayDataset inputs;
             using (TorchSharp.torch.NewDisposeScope())
@@ -70,7 +68,7 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
             }
             using (inputs)
             {
-                var outputs = await batcher.ForwardAsync(model, inputs.Inputs, ct);
+                var outputs = await batcher.ForwardAsync(inputs.Inputs, ct);
                 using var scope = TorchSharp.torch.NewDisposeScope();
                 foreach (var t in outputs) scope.Attach(t);
                 return (model.Codec.Decode(outputs), model.Name);
@@ -95,9 +93,5 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var b in _batchers.Values.Where(b => b.IsValueCreated)) b.Value.Dispose();
-        _slots.Dispose();
-    }
+    public void Dispose() => _slots.Dispose();
 }

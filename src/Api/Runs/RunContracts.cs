@@ -39,6 +39,9 @@ public sealed record RunResponse : RunListItem
     public int Attempts { get; init; }
     public JsonElement? Summary { get; init; }
     public JsonElement? Spec { get; init; }
+
+    /// <summary>The intra-op thread count the run trained with and how it was chosen (configured, or measured).</summary>
+    public JsonElement? Threads { get; init; }
 }
 
 public sealed record RunPage(IReadOnlyList<RunListItem> Items, int Page, int PageSize, int Total);

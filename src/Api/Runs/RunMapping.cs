@@ -13,7 +13,7 @@ public static class RunMapping
         FinishedAt = run.FinishedAt, EpochsCompleted = run.EpochsCompleted, EpochsPlanned = run.EpochsPlanned,
         Metrics = Json.ParseElement(run.MetricsJson), Error = run.Error, BestEpoch = run.BestEpoch, StoppedEarly = run.StoppedEarly,
         CancelRequested = run.CancelRequested, Attempts = run.Attempts, Summary = Json.ParseElement(run.SummaryJson),
-        Spec = Json.ParseElement(run.SpecJson),
+        Spec = Json.ParseElement(run.SpecJson), Threads = Json.ParseElement(run.ThreadsJson),
     };
 
     public static EpochMetricResponse AsResponse(this EpochMetric metric)

@@ -135,6 +135,9 @@ namespace TrainingService.Persistence.Migrations
                     b.Property<Guid?>("SweepId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ThreadsJson")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");

@@ -78,6 +78,9 @@ namespace TrainingService.Persistence.MigrationsPostgres
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
+                    b.Property<string>("EvaluationJson")
+                        .HasColumnType("text");
+
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("bigint");
 
@@ -136,6 +139,9 @@ namespace TrainingService.Persistence.MigrationsPostgres
 
                     b.Property<Guid?>("SweepId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("ThreadsJson")
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 

@@ -32,6 +32,10 @@ public sealed class Run
     /// <summary>What the data preparation learned from the training split, serialised; prediction reuses it.</summary>
     public string? PreprocessingJson { get; set; }
 
+    /// <summary>The libtorch intra-op threads the run trained with and how they were chosen, as JSON
+    /// (<c>{"threads":1,"chosen_by":"measured","median_step_ms":{"1":0.61,"2":0.93}}</c>).</summary>
+    public string? ThreadsJson { get; set; }
+
     public int? BestEpoch { get; set; }
     public bool StoppedEarly { get; set; }
     public string? Error { get; set; }

@@ -66,11 +66,6 @@ public sealed class EarlyStoppingCallback(EarlyStopping config, bool higherIsBet
     {
         _restored = false;
         if (!logs.TryGetValue(Config.MonitorKey, out var current) || epoch < Config.StartFromEpoch) return;
-        if (Config.RestoreBestWeights && _bestWeights is null)
-        {
-            SetBestWeights(control.SnapshotWeights());
-            _bestEpoch = epoch;
-        }
         _wait++;
         if (IsImprovement(current, _best))
         {
@@ -80,6 +75,12 @@ public sealed class EarlyStoppingCallback(EarlyStopping config, bool higherIsBet
             if (Config.RestoreBestWeights) SetBestWeights(control.SnapshotWeights());
             if (Config.Baseline is not { } baseline || IsImprovement(current, baseline)) _wait = 0;
             return;
+        }
+        // Keras keeps the first monitored epoch's weights even when it is no improvement (a NaN loss, say).
+        if (Config.RestoreBestWeights && _bestWeights is null)
+        {
+            SetBestWeights(control.SnapshotWeights());
+            _bestEpoch = epoch;
         }
         if (_wait >= Config.Patience && epoch > 0)
         {
@@ -100,12 +101,16 @@ public sealed class EarlyStoppingCallback(EarlyStopping config, bool higherIsBet
     private bool IsImprovement(double value, double reference) =>
         HigherIsBetter ? value - _minDelta > reference : value - _minDelta < reference;
 
+    /// <summary>Takes ownership of <paramref name="weights"/> (copies made for this callback, never cloned again) and
+    /// frees the previous best.</summary>
     private void SetBestWeights(Dictionary<string, Tensor>? weights)
     {
         if (_bestWeights is not null) foreach (var t in _bestWeights.Values) t.Dispose();
-        _bestWeights = weights?.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
-        if (weights is not null) foreach (var t in weights.Values) t.Dispose();
+        _bestWeights = weights;
+        if (weights is not null) foreach (var t in weights.Values) t.DetachFromDisposeScope();
     }
+
+    protected override void Dispose(bool disposing) => SetBestWeights(null);
 
     public override JsonObject SaveState() => new()
     {

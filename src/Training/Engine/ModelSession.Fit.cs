@@ -13,16 +13,17 @@ namespace TrainingService.Training.Engine;
 
 public sealed partial class ModelSession
 {
-
     /// <summary>
     /// Trains as Keras's fit does: without <paramref name="validation"/>, <c>validation_split</c> takes the LAST fraction of
     /// <paramref name="train"/> before shuffling; each epoch shuffles the rest with the run's generator; the epoch's loss
     /// and metrics are running means over its batches (regularization included); validation runs in inference mode.
     /// Each finished epoch goes to <paramref name="observer"/> with a checkpoint that <paramref name="resumeFrom"/> accepts:
-    /// a resumed run ends exactly as an uninterrupted one. Cancellation is honoured between batches.
+    /// a resumed run ends exactly as an uninterrupted one. Cancellation is honoured between batches. With
+    /// <paramref name="threads"/>, the fit sets libtorch's intra-op threads on this thread (measuring its first steps
+    /// unless the count is configured) and reports its choice; without, it leaves them as they are.
     /// </summary>
     public FitResult Fit(ArrayDataset train, ArrayDataset? validation, ITrainingObserver? observer,
-        CancellationToken cancellationToken, byte[]? resumeFrom = null)
+        CancellationToken cancellationToken, byte[]? resumeFrom = null, ThreadPolicy? threads = null)
     {
         var fit = Plan.Fit;
         ArrayDataset? ownedTrain = null, ownedVal = null;
@@ -36,7 +37,7 @@ public sealed partial class ModelSession
         }
         try
         {
-            return FitLoop(train, validation, observer, cancellationToken, resumeFrom);
+            return FitLoop(train, validation, observer, cancellationToken, resumeFrom, threads?.Start());
         }
         finally
         {
@@ -46,12 +47,26 @@ public sealed partial class ModelSession
     }
 
     private FitResult FitLoop(ArrayDataset train, ArrayDataset? validation, ITrainingObserver? observer,
-        CancellationToken cancellationToken, byte[]? resumeFrom)
+        CancellationToken cancellationToken, byte[]? resumeFrom, ThreadTrial? threads)
     {
         var fit = Plan.Fit;
         var parameters = _model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
-        var optimizer = Plan.Compile.Optimizer.Create(parameters);
+        using var optimizer = Plan.Compile.Optimizer.Create(parameters);
         var callbacks = fit.Callbacks.Select(c => c.Create(Plan.Compile.LogKeys(validation is not null))).ToList();
+        try
+        {
+            return FitEpochs(train, validation, observer, cancellationToken, resumeFrom, optimizer, callbacks, threads);
+        }
+        finally
+        {
+            foreach (var c in callbacks) c.Dispose();
+        }
+    }
+
+    private FitResult FitEpochs(ArrayDataset train, ArrayDataset? validation, ITrainingObserver? observer,
+        CancellationToken cancellationToken, byte[]? resumeFrom, Optimizer optimizer, List<Callback> callbacks, ThreadTrial? threads)
+    {
+        var fit = Plan.Fit;
         var control = new TrainingControl(() => optimizer.LearningRate, v => optimizer.LearningRate = v, SnapshotWeights, LoadWeights);
         var history = new List<EpochReport>();
         var startEpoch = 0;
@@ -66,7 +81,7 @@ public sealed partial class ModelSession
         {
             cancellationToken.ThrowIfCancellationRequested();
             var clock = Stopwatch.StartNew();
-            var logs = TrainEpoch(train, optimizer, metrics, cancellationToken);
+            var logs = TrainEpoch(train, optimizer, metrics, threads, cancellationToken);
             var learningRate = optimizer.LastLearningRate;
             if (validation is not null)
             {
@@ -82,10 +97,10 @@ public sealed partial class ModelSession
         }
         foreach (var c in callbacks) c.OnTrainEnd(control);
         _model.eval();
-        return new FitResult(history, control.BestEpoch, stoppedEarly);
+        return new FitResult(history, control.BestEpoch, stoppedEarly, threads?.Finish());
     }
 
-    private Dictionary<string, double> TrainEpoch(ArrayDataset train, Optimizer optimizer, List<Metric>[] metrics, CancellationToken cancellationToken)
+    private Dictionary<string, double> TrainEpoch(ArrayDataset train, Optimizer optimizer, List<Metric>[] metrics, ThreadTrial? threads, CancellationToken cancellationToken)
     {
         var fit = Plan.Fit;
         var outputs = Plan.Compile.Outputs;
@@ -99,6 +114,7 @@ public sealed partial class ModelSession
         {
             cancellationToken.ThrowIfCancellationRequested();
             var length = Math.Min(fit.BatchSize, n - start);
+            threads?.BeforeStep();
             using var scope = NewDisposeScope();
             using var index = order.narrow(0, start, length);
             var rawInputs = train.Inputs.Select(t => t.index_select(0, index)).ToArray();
@@ -117,6 +133,7 @@ public sealed partial class ModelSession
                 for (var k = 0; k < predictions.Length; k++)
                     foreach (var m in metrics[k]) m.Update(rawTargets[k], predictions[k].detach());
             }
+            threads?.AfterStep();
         }
         return Logs(lossSum / n, outputLossSums.Select(s => s / n).ToArray(), metrics);
     }

@@ -43,7 +43,7 @@ public sealed partial class ModelSession : IDisposable
     private Dictionary<string, Tensor> SnapshotWeights()
     {
         using var _ = no_grad();
-        return _model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        return _model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone()); // no_grad: the copies need no detach
     }
 
     private void LoadWeights(IReadOnlyDictionary<string, Tensor> weights)

@@ -23,7 +23,8 @@ internal abstract class KernelModule : UnaryModule
         _config = config;
         _activation = ActivationRegistry.Get(config.Activation);
         using var kernel = config.KernelInitializer.Create(kerasKernelShape, context.Rng);
-        Weight = new Parameter(kernel.permute(toTorch).contiguous());
+        using var torchLayout = kernel.permute(toTorch); // a view: disposed here, or it keeps the kernel alive
+        Weight = new Parameter(torchLayout.contiguous());
         register_parameter("weight", Weight);
         if (config.UseBias)
         {

@@ -7,10 +7,13 @@ namespace TrainingService.Training.Optimizers;
 /// A Keras optimizer at work: Keras's update formulas and defaults (not PyTorch's), applied under no_grad to the
 /// parameters that require gradients. Gradient clipping (clipnorm per variable, global_clipnorm, clipvalue) and the
 /// learning-rate schedule are applied here, once for every optimizer. State tensors are named for checkpoints.
+/// The optimizer owns its state tensors: whoever creates it disposes it when training ends (native memory is not
+/// the garbage collector's to free: a finished run would otherwise keep about twice its parameters' memory).
 /// </summary>
-public abstract class Optimizer
+public abstract class Optimizer : IDisposable
 {
     private readonly List<(string Name, Tensor[] Values)> _slots = [];
+    private bool _disposed;
 
     protected Optimizer(OptimizerConfig config, IReadOnlyList<(string Name, Parameter Parameter)> parameters)
     {
@@ -109,5 +112,14 @@ public abstract class Optimizer
             if (!state.TryGetValue(name, out var saved)) throw new InvalidDataException($"checkpoint lacks optimizer state {name}");
             tensor.copy_(saved);
         }
+    }
+
+    /// <summary>Frees every state tensor (<see cref="State"/>: the slots and any extra state, such as Nadam's product).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var (_, t) in State().ToList()) t.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
