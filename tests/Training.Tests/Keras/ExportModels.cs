@@ -83,7 +83,7 @@ public static class ExportModels
     public static (float[] Data, long[] Shape, bool Integer) Input(TrainingPlan plan, int batch = 4)
     {
         var input = plan.Model.Inputs[0];
-        long[] shape = input.Shape.WithBatch(batch);
+        long[] shape = [batch, .. input.Shape.Dims.Select(d => (long)d)];
         var n = (int)shape.Aggregate(1L, (a, d) => a * d);
         var integer = input.IsInteger;
         var data = Enumerable.Range(0, n).Select(i => integer ? (float)((i * 7 + 3) % 12) : (float)Math.Sin(0.37 * i + 0.5)).ToArray();
