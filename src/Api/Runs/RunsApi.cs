@@ -48,6 +48,8 @@ public static class RunsApi
         api.MapDelete("/{id:guid}", DeleteRun).WithName("DeleteRun").WithSummary("Cancel if needed, then remove the run, its metrics and weights");
         api.MapGet("/{id:guid}/weights", GetWeights).WithName("GetRunWeights")
             .WithSummary("Download weights: final (default), best or checkpoint");
+        api.MapGet("/{id:guid}/export", RunExport.Export).WithName("ExportRun")
+            .WithSummary("A succeeded run's model with its weights: format=keras (.keras), tfjs (TF.js layers-model zip) or onnx");
         return app;
     }
 
