@@ -6,6 +6,7 @@ using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
 using TrainingService.Api.Runs;
+using TrainingService.Api.Security;
 using TrainingService.Api.Tuning;
 
 // Before libtorch loads: its OpenMP threads sleep when idle instead of spinning on shared cores (see OpenMpWaits).
@@ -14,6 +15,7 @@ TrainingService.Training.Engine.OpenMpWaits.SleepWhenIdle();
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceStorage();
+builder.AddServiceSecurity();
 builder.AddTrainingJobs();
 builder.AddTuning();
 builder.AddApiDocs();
@@ -25,13 +27,20 @@ builder.Services.AddScoped<RunSubmission>();
 builder.Services.AddSingleton<ModelCache>();
 builder.Services.AddSingleton<PredictionService>();
 
+if (KeysCommand.IsInvoked(args)) KeysCommand.LogToStandardError(builder);
 var app = builder.Build();
+if (KeysCommand.IsInvoked(args))
+{
+    Environment.ExitCode = await KeysCommand.RunAsync(app, args);
+    return;
+}
 
 await app.PrepareStorageAsync();
 torch.set_num_threads(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrainingOptions>>().Value.EffectiveTorchThreads);
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseServiceSecurity();
 
 app.MapRunsApi();
 app.MapModelsApi();
@@ -39,6 +48,8 @@ app.MapKerasApi();
 app.MapDatasetsApi();
 app.MapCatalogApi();
 app.MapTuningApi();
+app.MapKeysApi();
+app.MapAuditApi();
 app.MapServiceHealth();
 app.MapApiDocs();
 app.MapJobsDashboard();

@@ -35,9 +35,9 @@ public static class Health
                     }),
                 }, Json.Options);
             },
-        }).WithTags("Health");
+        }).WithTags("Health").AllowAnonymous();
         // Liveness only, no work: also the framework's ceiling in the serving benchmark (docs/benchmarks.md).
-        app.MapGet("/ping", () => "pong").WithTags("Health").WithName("Ping").WithSummary("Liveness: answers pong, checks nothing");
+        app.MapGet("/ping", () => "pong").WithTags("Health").WithName("Ping").WithSummary("Liveness: answers pong, checks nothing").AllowAnonymous();
         return app;
     }
 

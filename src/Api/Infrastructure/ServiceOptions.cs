@@ -92,12 +92,3 @@ public sealed class PredictionOptions
     /// timed wait costs more than it gains on a small machine: .NET timers fire milliseconds late under load.</summary>
     public double MaxBatchWaitMs { get; set; }
 }
-
-/// <summary><c>Hangfire</c>: the job dashboard.</summary>
-public sealed class JobsDashboardOptions
-{
-    public const string Section = "Hangfire";
-
-    /// <summary>Serve <c>/hangfire</c> to remote clients too (default: local requests only).</summary>
-    public bool DashboardAllowRemote { get; set; }
-}

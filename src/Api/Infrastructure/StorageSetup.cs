@@ -13,7 +13,6 @@ public static class StorageSetup
         builder.Services.Configure<DatabaseOptions>(builder.Configuration.GetSection(DatabaseOptions.Section));
         builder.Services.Configure<TrainingOptions>(builder.Configuration.GetSection(TrainingOptions.Section));
         builder.Services.Configure<PredictionOptions>(builder.Configuration.GetSection(PredictionOptions.Section));
-        builder.Services.Configure<JobsDashboardOptions>(builder.Configuration.GetSection(JobsDashboardOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.Services.AddDbContextFactory<TrainingDbContext>((sp, options) =>
