@@ -13,48 +13,54 @@ using TrainingService.Api.Tuning;
 TrainingService.Training.Engine.OpenMpWaits.SleepWhenIdle();
 
 var builder = WebApplication.CreateBuilder(args);
-
-builder.AddServiceStorage();
-builder.AddServiceSecurity();
-builder.AddTrainingJobs();
-builder.AddTuning();
-builder.AddApiDocs();
-builder.AddServiceHealth();
-builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
-builder.Services.AddProblemDetails();
-builder.Services.AddSingleton<IDatasets, CatalogDatasets>();
-builder.Services.AddScoped<RunSubmission>();
-builder.Services.AddSingleton<ModelCache>();
-builder.Services.AddSingleton<PredictionService>();
-
-if (KeysCommand.IsInvoked(args)) KeysCommand.LogToStandardError(builder);
-var app = builder.Build();
-if (KeysCommand.IsInvoked(args))
+try
 {
-    Environment.ExitCode = await KeysCommand.RunAsync(app, args);
-    return;
+    builder.AddServiceStorage();
+    builder.AddServiceSecurity();
+    builder.AddTrainingJobs();
+    builder.AddTuning();
+    builder.AddApiDocs();
+    builder.AddServiceHealth();
+    builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+    builder.Services.AddProblemDetails();
+    builder.Services.AddSingleton<IDatasets, CatalogDatasets>();
+    builder.Services.AddScoped<RunSubmission>();
+    builder.Services.AddSingleton<ModelCache>();
+    builder.Services.AddSingleton<PredictionService>();
+
+    if (KeysCommand.IsInvoked(args)) KeysCommand.LogToStandardError(builder);
+    var app = builder.Build();
+    if (KeysCommand.IsInvoked(args)) return await KeysCommand.RunAsync(app, args);
+
+    await app.PrepareStorageAsync();
+    torch.set_num_threads(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrainingOptions>>().Value.EffectiveTorchThreads);
+
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.UseServiceSecurity();
+
+    app.MapRunsApi();
+    app.MapModelsApi();
+    app.MapKerasApi();
+    app.MapDatasetsApi();
+    app.MapCatalogApi();
+    app.MapTuningApi();
+    app.MapKeysApi();
+    app.MapAuditApi();
+    app.MapServiceHealth();
+    app.MapApiDocs();
+    app.MapJobsDashboard();
+
+    app.Run();
 }
-
-await app.PrepareStorageAsync();
-torch.set_num_threads(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrainingOptions>>().Value.EffectiveTorchThreads);
-
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.UseServiceSecurity();
-
-app.MapRunsApi();
-app.MapModelsApi();
-app.MapKerasApi();
-app.MapDatasetsApi();
-app.MapCatalogApi();
-app.MapTuningApi();
-app.MapKeysApi();
-app.MapAuditApi();
-app.MapServiceHealth();
-app.MapApiDocs();
-app.MapJobsDashboard();
-
-app.Run();
+catch (StartupFailure e)
+{
+    // A configuration that cannot work ends the process with one clear line, before it listens or takes a job.
+    Console.Error.WriteLine($"TrainingService cannot start: {e.Message}");
+    return 1;
+}
+// 0, unless the node stopped itself after binding (Auth:Mode=none found listening off loopback).
+return Environment.ExitCode;
 
 /// <summary>Entry point, visible to the integration tests' <c>WebApplicationFactory</c>.</summary>
 public partial class Program;

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using TrainingService.Api.Infrastructure;
 using TrainingService.Persistence;
 
 namespace TrainingService.Api.Security;
@@ -27,7 +28,7 @@ public static class SecuritySetup
         var options = section.Get<AuthOptions>() ?? new AuthOptions();
         var mode = options.Mode.ToLowerInvariant();
         if (mode is not (AuthModes.Keys or AuthModes.Jwt or AuthModes.None))
-            throw new InvalidOperationException($"Auth:Mode '{options.Mode}' is not one of keys, jwt, none.");
+            throw new StartupFailure($"Auth:Mode '{options.Mode}' is not one of keys, jwt, none.");
         if (mode == AuthModes.None) RefuseUnlessLoopback(builder.Configuration);
 
         builder.Services.AddMemoryCache();
@@ -106,7 +107,7 @@ public static class SecuritySetup
         if (!string.IsNullOrEmpty(configuration["http_ports"]) || !string.IsNullOrEmpty(configuration["https_ports"]))
             urls.Add("http://+:" + (configuration["http_ports"] ?? configuration["https_ports"]));
         if (urls.FirstOrDefault(u => !IsLoopback(u)) is { } open)
-            throw new InvalidOperationException($"Auth:Mode=none is only allowed when the service listens on loopback; it is configured to listen on {open}. " +
+            throw new StartupFailure($"Auth:Mode=none is only allowed when the service listens on loopback; it is configured to listen on {open}. " +
                                                 "Create a key (dotnet TrainingService.Api.dll keys create --name admin --scopes admin) and use Auth:Mode=keys.");
     }
 
