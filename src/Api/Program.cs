@@ -5,6 +5,7 @@ using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
+using TrainingService.Api.Observability;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
 using TrainingService.Api.Tuning;
@@ -21,6 +22,7 @@ try
     builder.AddTuning();
     builder.AddApiDocs();
     builder.AddServiceHealth();
+    builder.AddObservability();
     builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
     builder.Services.AddProblemDetails();
     builder.Services.AddSingleton<IDatasets, CatalogDatasets>();
@@ -48,6 +50,7 @@ try
     app.MapKeysApi();
     app.MapAuditApi();
     app.MapServiceHealth();
+    app.MapMetrics();
     app.MapApiDocs();
     app.MapJobsDashboard();
 

@@ -64,6 +64,8 @@ public sealed class TrainingOptions
     public int MaxLayers { get; set; } = new EngineLimits().MaxLayers;
     public int MaxEpochs { get; set; } = new EngineLimits().MaxEpochs;
     public int MaxBatchSize { get; set; } = new EngineLimits().MaxBatchSize;
+    public int MaxArchiveEntries { get; set; } = new EngineLimits().MaxArchiveEntries;
+    public long MaxArchiveJsonBytes { get; set; } = new EngineLimits().MaxArchiveJsonBytes;
 
     public EngineLimits Limits => new()
     {
@@ -71,6 +73,8 @@ public sealed class TrainingOptions
         MaxLayers = MaxLayers,
         MaxEpochs = MaxEpochs,
         MaxBatchSize = MaxBatchSize,
+        MaxArchiveEntries = MaxArchiveEntries,
+        MaxArchiveJsonBytes = MaxArchiveJsonBytes,
     };
 
     public int EffectiveTorchThreads =>

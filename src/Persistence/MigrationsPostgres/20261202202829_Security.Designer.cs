@@ -12,7 +12,7 @@ using TrainingService.Persistence.Postgres;
 namespace TrainingService.Persistence.MigrationsPostgres
 {
     [DbContext(typeof(PostgresTrainingDbContext))]
-    [Migration("20261202195502_Security")]
+    [Migration("20261202202829_Security")]
     partial class Security
     {
         /// <inheritdoc />
@@ -79,6 +79,9 @@ namespace TrainingService.Persistence.MigrationsPostgres
                         .HasColumnType("integer");
 
                     b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<string>("EvaluationJson")
                         .HasColumnType("text");
 
                     b.Property<long?>("FinishedAt")

@@ -20,6 +20,12 @@ namespace TrainingService.Persistence.MigrationsPostgres
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
+                name: "EvaluationJson",
+                table: "runs",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
                 name: "Owner",
                 table: "runs",
                 type: "character varying(64)",
@@ -97,6 +103,10 @@ namespace TrainingService.Persistence.MigrationsPostgres
             migrationBuilder.DropColumn(
                 name: "Owner",
                 table: "sweeps");
+
+            migrationBuilder.DropColumn(
+                name: "EvaluationJson",
+                table: "runs");
 
             migrationBuilder.DropColumn(
                 name: "Owner",

@@ -11,7 +11,7 @@ using TrainingService.Persistence;
 namespace TrainingService.Persistence.Migrations
 {
     [DbContext(typeof(TrainingDbContext))]
-    [Migration("20261202191048_Security")]
+    [Migration("20261202202757_Security")]
     partial class Security
     {
         /// <inheritdoc />
@@ -74,6 +74,9 @@ namespace TrainingService.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EvaluationJson")
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("FinishedAt")
