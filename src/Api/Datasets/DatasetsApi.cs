@@ -50,8 +50,7 @@ public static class DatasetsApi
         }
         catch (SpecException e)
         {
-            errors.AddRange(e.Errors);
-            return Problems.Invalid(errors);
+            return Problems.Invalid(e);
         }
     }
 
@@ -71,9 +70,7 @@ public static class DatasetsApi
         }
         catch (SpecException e)
         {
-            var errors = new ValidationErrors();
-            errors.AddRange(e.Errors);
-            return Problems.Invalid(errors);
+            return Problems.Invalid(e);
         }
     }
 }

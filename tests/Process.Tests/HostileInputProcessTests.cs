@@ -3,8 +3,9 @@ using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text;
 using Xunit.Abstractions;
+using TrainingService.Api.Tests;
 
-namespace TrainingService.Api.Tests;
+namespace TrainingService.ProcessTests;
 
 /// <summary>
 /// Decompression and allocation bombs against the built service as its own process: each is refused with a 4xx, and

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using TrainingService.Api.Tests;
 
-namespace TrainingService.Api.Tests;
+namespace TrainingService.ProcessTests;
 
 /// <summary>The built service as a separate process: the first-key command and the refusal of an open, non-loopback service.</summary>
 public sealed class AuthProcessTests : IDisposable
