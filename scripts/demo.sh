@@ -15,7 +15,8 @@ dotnet publish src/Api/Api.csproj -c Release -o artifacts/publish -v quiet -nolo
 data="$(mktemp -d)"
 log="$data/service.log"
 echo "== starting on http://127.0.0.1:$port (state in $data, log $log)"
-Storage__Root="$data" ASPNETCORE_URLS="http://127.0.0.1:$port" ./artifacts/publish/TrainingService.Api >"$log" 2>&1 &
+# Auth__Mode=none: no key to create; the service refuses this mode unless it listens on loopback only.
+Auth__Mode=none Storage__Root="$data" ASPNETCORE_URLS="http://127.0.0.1:$port" ./artifacts/publish/TrainingService.Api >"$log" 2>&1 &
 pid=$!
 cleanup() {
   if [ -z "${KEEP:-}" ]; then

@@ -11,7 +11,7 @@ pid=""
 dotnet publish src/Api/Api.csproj -c Release -r linux-x64 --self-contained false -o "$work/publish" -v quiet -nologo >/dev/null
 mkdir "$work/clean" && cp -r "$work/publish/." "$work/clean/app"
 cd /
-Storage__Root="$work/clean/data" ASPNETCORE_URLS="http://127.0.0.1:$port" "$work/clean/app/TrainingService.Api" >"$work/log" 2>&1 &
+Auth__Mode=none Storage__Root="$work/clean/data" ASPNETCORE_URLS="http://127.0.0.1:$port" "$work/clean/app/TrainingService.Api" >"$work/log" 2>&1 &
 pid=$!
 for _ in $(seq 60); do
   body=$(curl -fsS "http://127.0.0.1:$port/health" 2>/dev/null) && break

@@ -5,11 +5,13 @@
 #
 #   scripts/submit.sh SPEC.json [--url URL] [--predict INSTANCES.json] [--key IDEMPOTENCY_KEY] [--timeout SECONDS]
 #
-# Environment: TRAINING_URL (default http://localhost:8080). Needs curl and jq (apt-get install -y curl jq).
+# Environment: TRAINING_URL (default http://localhost:8080), TRAINING_API_KEY (sent as X-Api-Key when set). Needs curl and jq (apt-get install -y curl jq).
 # Exit codes: 0 succeeded, 1 run failed/cancelled, 2 refused (400) or bad usage, 3 service unreachable, 4 timed out.
 set -uo pipefail
 
 url="${TRAINING_URL:-http://localhost:8080}"
+auth=()
+[ -n "${TRAINING_API_KEY:-}" ] && auth=(-H "X-Api-Key: $TRAINING_API_KEY")
 spec="" predict="" key="" timeout=3600
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,7 +35,7 @@ refused() {
 
 # Sweeps: follow trial events, then print the table (best first) and the promoted model.
 if jq -e 'has("space")' "$spec" >/dev/null 2>&1; then
-  response=$(curl -sS -w '\n%{http_code}' -X POST "$url/api/sweeps" -H 'Content-Type: application/json' --data-binary "@$spec") || { echo "cannot reach $url" >&2; exit 3; }
+  response=$(curl "${auth[@]}" -sS -w '\n%{http_code}' -X POST "$url/api/sweeps" -H 'Content-Type: application/json' --data-binary "@$spec") || { echo "cannot reach $url" >&2; exit 3; }
   code="${response##*$'\n'}"; body="${response%$'\n'*}"
   [ "$code" = "202" ] || refused "$code" "$body"
   id=$(echo "$body" | jq -r .id)
@@ -55,11 +57,11 @@ if jq -e 'has("space")' "$spec" >/dev/null 2>&1; then
             case "$status" in succeeded|failed|cancelled|deleted) final="$status" ;; esac
           fi ;;
       esac
-    done < <(curl -sN --max-time "$timeout" -H 'Accept: text/event-stream' "$url/api/sweeps/$id/events")
+    done < <(curl "${auth[@]}" -sN --max-time "$timeout" -H 'Accept: text/event-stream' "$url/api/sweeps/$id/events")
     [ -z "$final" ] && sleep 1
   done
   [ -z "$final" ] && { echo "timed out after ${timeout}s; sweep $id still going" >&2; exit 4; }
-  sweep=$(curl -sS "$url/api/sweeps/$id")
+  sweep=$(curl "${auth[@]}" -sS "$url/api/sweeps/$id")
   echo "$sweep" | jq -r '"rank  trial  status     epochs  objective  params", (.trials | to_entries[] | "\(.key + 1)     \(.value.number)      \(.value.status)  \(.value.epochs_completed)/\(.value.epochs_planned)   \(.value.objective // "-")  \(.value.params | tostring)")'
   echo "$sweep" | jq -r '"wall \(.wall_seconds)s; epochs trained \(.counts.epochs_trained) of \(.counts.epochs_if_all_completed) (saved \(.counts.epochs_saved_fraction * 1000 | round / 10)%)"'
   [ "$final" = "succeeded" ] || { echo "sweep $id $final: $(echo "$sweep" | jq -r '.error // "no error recorded"')" >&2; exit 1; }
@@ -68,7 +70,7 @@ if jq -e 'has("space")' "$spec" >/dev/null 2>&1; then
     name=$(echo "$sweep" | jq -r '.promoted.name')
     echo "promoted: /api/models/$name/predict answers with run $(echo "$sweep" | jq -r '.promoted.run_id')"
     if [ -n "$predict" ]; then
-      curl -sS -X POST "$url/api/models/$name/predict" -H 'Content-Type: application/json' --data-binary "@$predict" \
+      curl "${auth[@]}" -sS -X POST "$url/api/models/$name/predict" -H 'Content-Type: application/json' --data-binary "@$predict" \
         | jq -c '.predictions[] | {"class": .["class"], label: .label, probability: ((.probabilities // []) | max)}' || exit 1
     fi
   fi
@@ -78,7 +80,7 @@ fi
 
 headers=(-H 'Content-Type: application/json')
 [ -n "$key" ] && headers+=(-H "Idempotency-Key: $key")
-response=$(curl -sS -w '\n%{http_code}' -X POST "$url/api/runs" "${headers[@]}" --data-binary "@$spec") || { echo "cannot reach $url" >&2; exit 3; }
+response=$(curl "${auth[@]}" -sS -w '\n%{http_code}' -X POST "$url/api/runs" "${headers[@]}" --data-binary "@$spec") || { echo "cannot reach $url" >&2; exit 3; }
 code="${response##*$'\n'}"; body="${response%$'\n'*}"
 [ "$code" = "202" ] || refused "$code" "$body"
 id=$(echo "$body" | jq -r .id)
@@ -105,12 +107,12 @@ while [ -z "$final" ] && [ "$(date +%s)" -lt "$deadline" ]; do
           case "$status" in succeeded|failed|cancelled|deleted) final="$status" ;; esac
         fi ;;
     esac
-  done < <(curl -sN --max-time "$timeout" -H 'Accept: text/event-stream' -H "Last-Event-ID: epoch-$last" "$url/api/runs/$id/events")
+  done < <(curl "${auth[@]}" -sN --max-time "$timeout" -H 'Accept: text/event-stream' -H "Last-Event-ID: epoch-$last" "$url/api/runs/$id/events")
   [ -z "$final" ] && sleep 1
 done
 [ -z "$final" ] && { echo "timed out after ${timeout}s; run $id still going" >&2; exit 4; }
 
-run=$(curl -sS "$url/api/runs/$id")
+run=$(curl "${auth[@]}" -sS "$url/api/runs/$id")
 if [ "$final" != "succeeded" ]; then
   echo "run $id $final: $(echo "$run" | jq -r '.error // "no error recorded"')" >&2
   exit 1
@@ -118,13 +120,13 @@ fi
 echo "test metrics: $(echo "$run" | jq -c '.metrics | del(.cross_validation)')"
 # A cross-validated run: the folds' held-out metrics, then mean ± std.
 if [ "$(echo "$run" | jq -r '.spec.cross_validation // empty')" != "" ]; then
-  curl -sS "$url/api/runs/$id/cross_validation" | jq -r '.fold_runs[] | "fold \(.fold)  \(.status)  \(.metrics | tostring)"'
-  curl -sS "$url/api/runs/$id/cross_validation" | jq -r '.mean as $m | .std as $s | "cross-validation mean ± std: " + ([$m | keys[] | "\(.)=\($m[.] * 10000 | round / 10000)±\($s[.] * 10000 | round / 10000)"] | join("  "))'
+  curl "${auth[@]}" -sS "$url/api/runs/$id/cross_validation" | jq -r '.fold_runs[] | "fold \(.fold)  \(.status)  \(.metrics | tostring)"'
+  curl "${auth[@]}" -sS "$url/api/runs/$id/cross_validation" | jq -r '.mean as $m | .std as $s | "cross-validation mean ± std: " + ([$m | keys[] | "\(.)=\($m[.] * 10000 | round / 10000)±\($s[.] * 10000 | round / 10000)"] | join("  "))'
 fi
 
 if [ -n "$predict" ]; then
   echo "prediction for $predict:"
-  curl -sS -X POST "$url/api/runs/$id/predict" -H 'Content-Type: application/json' --data-binary "@$predict" \
+  curl "${auth[@]}" -sS -X POST "$url/api/runs/$id/predict" -H 'Content-Type: application/json' --data-binary "@$predict" \
     | jq -c '.predictions[] | {"class": .["class"], label: .label, probability: ((.probabilities // []) | max)}' || exit 1
 fi
 echo "$id" > "${RUN_ID_FILE:-/dev/null}"

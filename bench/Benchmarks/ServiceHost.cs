@@ -51,6 +51,7 @@ public sealed class ServiceHost : IDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Storage__Root"] = storageRoot;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Auth__Mode"] = "none"; // loopback only; the benchmark measures serving, not key lookups
         foreach (var (k, v) in settings) info.Environment[k.Replace(":", "__")] = v;
         var service = new ServiceHost(Process.Start(info)!, port);
         var until = DateTime.UtcNow.AddSeconds(90);

@@ -7,6 +7,7 @@ using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
 using TrainingService.Api.Observability;
 using TrainingService.Api.Runs;
+using TrainingService.Api.Security;
 using TrainingService.Api.Tuning;
 
 // Before libtorch loads: its OpenMP threads sleep when idle instead of spinning on shared cores (see OpenMpWaits).
@@ -16,6 +17,7 @@ var builder = WebApplication.CreateBuilder(args);
 try
 {
     builder.AddServiceStorage();
+    builder.AddServiceSecurity();
     builder.AddTrainingJobs();
     builder.AddTuning();
     builder.AddApiDocs();
@@ -28,13 +30,16 @@ try
     builder.Services.AddSingleton<ModelCache>();
     builder.Services.AddSingleton<PredictionService>();
 
+    if (KeysCommand.IsInvoked(args)) KeysCommand.LogToStandardError(builder);
     var app = builder.Build();
+    if (KeysCommand.IsInvoked(args)) return await KeysCommand.RunAsync(app, args);
 
     await app.PrepareStorageAsync();
     torch.set_num_threads(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrainingOptions>>().Value.EffectiveTorchThreads);
 
     app.UseExceptionHandler();
     app.UseStatusCodePages();
+    app.UseServiceSecurity();
 
     app.MapRunsApi();
     app.MapModelsApi();
@@ -42,6 +47,8 @@ try
     app.MapDatasetsApi();
     app.MapCatalogApi();
     app.MapTuningApi();
+    app.MapKeysApi();
+    app.MapAuditApi();
     app.MapServiceHealth();
     app.MapMetrics();
     app.MapApiDocs();
@@ -55,7 +62,8 @@ catch (StartupFailure e)
     Console.Error.WriteLine($"TrainingService cannot start: {e.Message}");
     return 1;
 }
-return 0;
+// 0, unless the node stopped itself after binding (Auth:Mode=none found listening off loopback).
+return Environment.ExitCode;
 
 /// <summary>Entry point, visible to the integration tests' <c>WebApplicationFactory</c>.</summary>
 public partial class Program;

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using TrainingService.Persistence.Runs;
+using TrainingService.Persistence.Security;
 
 namespace TrainingService.Persistence;
 
@@ -21,9 +22,55 @@ public class TrainingDbContext : DbContext
     public DbSet<RunWeights> RunWeights => Set<RunWeights>();
     public DbSet<Tuning.Sweep> Sweeps => Set<Tuning.Sweep>();
     public DbSet<Tuning.SweepTrial> SweepTrials => Set<Tuning.SweepTrial>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<AuditEntry> Audit => Set<AuditEntry>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+    /// <summary>
+    /// When set, runs and sweeps of other owners do not exist for this context: queries, updates and deletes all
+    /// skip them, so an endpoint cannot forget the check and another team's id answers "not found". Null (jobs,
+    /// admins) sees everything.
+    /// </summary>
+    public string? VisibleOwner { get; set; }
+
+    /// <summary>The owner written on new runs and sweeps that do not name one (the caller of the request).</summary>
+    public string? CurrentOwner { get; set; }
+
+    /// <summary>Scopes this context to a caller: <paramref name="owner"/> owns what it creates and, unless
+    /// <paramref name="seesAll"/>, sees only its own rows.</summary>
+    public TrainingDbContext ActAs(string? owner, bool seesAll)
+    {
+        CurrentOwner = owner;
+        VisibleOwner = seesAll ? null : owner ?? "";
+        return this;
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(TrainingDbContext).Assembly);
+        modelBuilder.Entity<Run>().HasQueryFilter(r => VisibleOwner == null || r.Owner == VisibleOwner);
+        modelBuilder.Entity<Tuning.Sweep>().HasQueryFilter(s => VisibleOwner == null || s.Owner == VisibleOwner);
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        StampOwners();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        StampOwners();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    private void StampOwners()
+    {
+        if (CurrentOwner is null) return;
+        foreach (var entry in ChangeTracker.Entries<IOwned>())
+        {
+            if (entry.State == EntityState.Added && entry.Entity.Owner is null) entry.Entity.Owner = CurrentOwner;
+        }
+    }
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

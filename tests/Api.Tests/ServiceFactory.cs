@@ -23,6 +23,8 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
             ["Training:RecoveryIntervalSeconds"] = "1",
             ["Training:CancelPollSeconds"] = "0.2",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Existing tests exercise features, not authentication; SecurityTests switch this back to keys.
+            ["Auth:Mode"] = "none",
         };
         foreach (var (k, v) in settings) _settings[k] = v;
     }

@@ -24,6 +24,26 @@ public class CsvTests
     private static CsvException Refused(string csv, long max = 1 << 20) =>
         Assert.Throws<CsvException>(() => CsvParser.Parse(Bytes(csv), max));
 
+    [Theory]
+    [InlineData("a,b,c,d\n1,2,3,4\n", "more than 3 columns")]
+    [InlineData("a,b\n1,22222222222\n", "a record longer than 10 characters")]
+    [InlineData("a,b\n1,2\n3,4\n5,6\n", "more than 2 rows")]
+    public void Csv_PastAShapeLimit_IsRefusedWhileParsing(string csv, string message)
+    {
+        var limits = new CsvLimits { MaxColumns = 3, MaxRecordChars = 10, MaxRows = 2 };
+        var e = Assert.Throws<CsvException>(() => CsvParser.Parse(Bytes(csv), 1 << 20, limits));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Csv_HeaderWithTwoHundredThousandColumns_IsRefusedAtTheColumnLimit()
+    {
+        var header = string.Join(",", Enumerable.Range(0, 200_000).Select(i => $"c{i}"));
+        var e = Assert.Throws<CsvException>(() => CsvParser.Parse(Bytes(header + "\n" + header + "\n"), 1 << 24,
+            new CsvLimits { MaxRecordChars = int.MaxValue }));
+        Assert.Contains("more than 10000 columns", e.Message);
+    }
+
     [Fact]
     public void Csv_RaggedRow_IsRefusedWithLineAndColumn()
     {

@@ -49,6 +49,7 @@ public sealed class ServiceProcess : IDisposable
         info.Environment["Logging__LogLevel__Default"] = "Information";
         info.Environment["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning";
         info.Environment["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Warning";
+        info.Environment["Auth__Mode"] = "none"; // loopback only, as the demo runs it
         foreach (var (k, v) in settings) info.Environment[k.Replace(":", "__")] = v;
         var service = new ServiceProcess(Process.Start(info)!, port);
         var until = DateTime.UtcNow.AddSeconds(180);   // generous: several services may start at once on a loaded machine
@@ -102,7 +103,7 @@ public sealed class ServiceProcess : IDisposable
     }
 
     /// <summary>The service as built next to these tests (same configuration), found from the repository root.</summary>
-    private static string FindServiceDll()
+    internal static string FindServiceDll()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TrainingService.sln"))) dir = dir.Parent;

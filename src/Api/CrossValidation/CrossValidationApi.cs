@@ -13,7 +13,8 @@ public static class CrossValidationApi
     {
         app.MapGet("/api/runs/{id:guid}/cross_validation", GetCrossValidation)
             .WithTags("Runs").WithName("GetCrossValidation")
-            .WithSummary("Per-fold metrics, their mean and standard deviation, and the refit of a cross-validation run");
+            .WithSummary("Per-fold metrics, their mean and standard deviation, and the refit of a cross-validation run")
+            .RequireAuthorization(Security.Scopes.RunsRead);
         return app;
     }
 

@@ -108,6 +108,7 @@ public sealed class CrossValidationService(
         Role = role,
         ParentRunId = parent.Id,
         FoldIndex = fold,
+        Owner = parent.Owner,
     };
 
     private async Task CancelChildrenAsync(TrainingDbContext db, List<Run> children, CancellationToken ct)

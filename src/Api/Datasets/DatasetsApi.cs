@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Security;
 using TrainingService.Training.Specs;
 
 namespace TrainingService.Api.Datasets;
@@ -19,7 +20,8 @@ public static class DatasetsApi
             .WithSummary("Upload a CSV (multipart field 'file'); answers its inferred columns and the name runs use (csv:<id>)")
             // Above Kestrel's 30 MB default; the store enforces Datasets:MaxUploadBytes (50 MB by default) itself.
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(new TrainingService.Training.Datasets.DatasetOptions().MaxUploadBytes + 1024 * 1024))
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .RequireAuthorization(Scopes.DatasetsWrite);
         return app;
     }
 

@@ -25,12 +25,12 @@ public static class Health
     {
         var node = app.Services.GetRequiredService<ServiceNode>();
         app.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = (context, report) => WriteAsync(context, report, node) })
-            .WithTags("Health");
+            .WithTags("Health").AllowAnonymous();
         // Liveness for orchestrators: no dependency is checked, so a database outage does not restart every node.
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = (context, report) => WriteAsync(context, report, node) })
-            .WithTags("Health");
+            .WithTags("Health").AllowAnonymous();
         // Liveness only, no work: also the framework's ceiling in the serving benchmark (docs/benchmarks.md).
-        app.MapGet("/ping", () => "pong").WithTags("Health").WithName("Ping").WithSummary("Liveness: answers pong, checks nothing");
+        app.MapGet("/ping", () => "pong").WithTags("Health").WithName("Ping").WithSummary("Liveness: answers pong, checks nothing").AllowAnonymous();
         return app;
     }
 

@@ -70,6 +70,8 @@ public sealed class TrainingOptions
     public int MaxLayers { get; set; } = new EngineLimits().MaxLayers;
     public int MaxEpochs { get; set; } = new EngineLimits().MaxEpochs;
     public int MaxBatchSize { get; set; } = new EngineLimits().MaxBatchSize;
+    public int MaxArchiveEntries { get; set; } = new EngineLimits().MaxArchiveEntries;
+    public long MaxArchiveJsonBytes { get; set; } = new EngineLimits().MaxArchiveJsonBytes;
 
     public EngineLimits Limits => new()
     {
@@ -77,6 +79,8 @@ public sealed class TrainingOptions
         MaxLayers = MaxLayers,
         MaxEpochs = MaxEpochs,
         MaxBatchSize = MaxBatchSize,
+        MaxArchiveEntries = MaxArchiveEntries,
+        MaxArchiveJsonBytes = MaxArchiveJsonBytes,
     };
 
     /// <summary>The thread policy of each run: the configured count, its share of the cores, or measured up to that share.</summary>
@@ -116,13 +120,4 @@ public sealed class PredictionOptions
     /// default) takes only what is already queued; requests still gather while the previous batch computes. A
     /// timed wait costs more than it gains on a small machine: .NET timers fire milliseconds late under load.</summary>
     public double MaxBatchWaitMs { get; set; }
-}
-
-/// <summary><c>Hangfire</c>: the job dashboard.</summary>
-public sealed class JobsDashboardOptions
-{
-    public const string Section = "Hangfire";
-
-    /// <summary>Serve <c>/hangfire</c> to remote clients too (default: local requests only).</summary>
-    public bool DashboardAllowRemote { get; set; }
 }

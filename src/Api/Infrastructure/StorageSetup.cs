@@ -19,7 +19,6 @@ public static class StorageSetup
         });
         builder.Services.Configure<TrainingOptions>(builder.Configuration.GetSection(TrainingOptions.Section));
         builder.Services.Configure<PredictionOptions>(builder.Configuration.GetSection(PredictionOptions.Section));
-        builder.Services.Configure<JobsDashboardOptions>(builder.Configuration.GetSection(JobsDashboardOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.Services.AddTrainingDatabase(database.Provider, sp => database.IsPostgres

@@ -4,8 +4,8 @@ using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
 using Npgsql;
-using Microsoft.Extensions.Options;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Security;
 
 namespace TrainingService.Api.Jobs;
 
@@ -72,20 +72,21 @@ public static class JobsSetup
         return Task.CompletedTask;
     }
 
-    /// <summary>The dashboard at <c>/hangfire</c>: local requests only unless <c>Hangfire:DashboardAllowRemote</c>.</summary>
+    /// <summary>The dashboard at <c>/hangfire</c>, for admins only, authenticated like every other request (a browser
+    /// opens <c>/hangfire?api_key=…</c> once; see <see cref="ApiKeyAuthenticationHandler"/>).</summary>
     public static WebApplication MapJobsDashboard(this WebApplication app)
     {
-        var options = app.Services.GetRequiredService<IOptions<JobsDashboardOptions>>().Value;
-        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        app.UseHangfireDashboard(ApiKeyAuthenticationHandler.DashboardPath, new DashboardOptions
         {
-            Authorization = options.DashboardAllowRemote ? [new AllowAllDashboardAuthorization()] : [new LocalRequestsOnlyAuthorizationFilter()],
+            Authorization = [new AdminDashboardAuthorization()],
             DisplayStorageConnectionString = false,
         });
         return app;
     }
 
-    private sealed class AllowAllDashboardAuthorization : IDashboardAuthorizationFilter
+    /// <summary>Hangfire answers 401 to an anonymous caller and 403 to an authenticated one without <c>admin</c>.</summary>
+    private sealed class AdminDashboardAuthorization : IDashboardAuthorizationFilter
     {
-        public bool Authorize(DashboardContext context) => true;
+        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.IsAdmin();
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Security;
 using TrainingService.Persistence;
 using TrainingService.Training.Engine;
 using TrainingService.Training.Keras;
@@ -24,10 +25,12 @@ public static class KerasApi
             .Accepts<JsonElement>("application/json", "multipart/form-data")
             // Kestrel's default 30 MB request limit would refuse archives the upload check allows.
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(KerasUploads.MaxArchiveBytes + 1024 * 1024))
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .RequireAuthorization(Scopes.RunsWrite);
         app.MapGet("/api/runs/{id:guid}/keras", Export)
             .WithTags("Keras").WithName("ExportRunAsKeras")
-            .WithSummary("The run's architecture as Keras 3 model.to_json() (keras.models.model_from_json reads it)");
+            .WithSummary("The run's architecture as Keras 3 model.to_json() (keras.models.model_from_json reads it)")
+            .RequireAuthorization(Scopes.RunsRead);
         return app;
     }
 

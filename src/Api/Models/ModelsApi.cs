@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Runs;
+using TrainingService.Api.Security;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Specs;
@@ -17,15 +18,17 @@ public static class ModelsApi
         app.MapPost("/api/runs/{id:guid}/predict", PredictWithRun)
             .WithTags("Predictions").WithName("PredictWithRun")
             .WithSummary("Predict with a succeeded run's model")
+            .RequireAuthorization(Scopes.Predict)
             .Accepts<PredictRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.Predict);
 
         var models = app.MapGroup("/api/models").WithTags("Models");
-        models.MapGet("/", ListModels).WithName("ListModels").WithSummary("Model names and the run serving each");
-        models.MapGet("/{name}", GetModel).WithName("GetModel").WithSummary("The run currently serving a model name");
+        models.MapGet("/", ListModels).WithName("ListModels").WithSummary("Model names and the run serving each").RequireAuthorization(Scopes.RunsRead);
+        models.MapGet("/{name}", GetModel).WithName("GetModel").WithSummary("The run currently serving a model name").RequireAuthorization(Scopes.RunsRead);
         models.MapPost("/{name}/predict", PredictWithModel)
             .WithTags("Predictions").WithName("PredictWithModel")
             .WithSummary("Predict with the newest succeeded run of that name")
+            .RequireAuthorization(Scopes.Predict)
             .Accepts<PredictRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.Predict);
         return app;
@@ -35,8 +38,9 @@ public static class ModelsApi
         Guid id, HttpRequest request, TrainingDbContext db, ModelCache models, PredictionService predictions, IOptions<PredictionOptions> options,
         CancellationToken cancellationToken)
     {
-        // The hot path: a loaded model belongs to a succeeded run, which cannot change, so no query is needed.
-        if (models.IsLoaded(id, out var loadedName)) return await PredictAsync(id, loadedName, request, predictions, options.Value, cancellationToken);
+        // The hot path: a loaded model belongs to a succeeded run, which cannot change, so no query is needed
+        // when the caller may see every run; anyone else's ownership is checked by the (owner-scoped) query.
+        if (request.HttpContext.User.IsAdmin() && models.IsLoaded(id, out var loadedName)) return await PredictAsync(id, loadedName, request, predictions, options.Value, cancellationToken);
         var run = await RunStatusById(db, id);
         if (run is null) return Problems.RunNotFound(id);
         if (run.Status != RunStatus.Succeeded)

@@ -9,6 +9,7 @@ using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
+using TrainingService.Api.Security;
 using TrainingService.Api.Observability;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
@@ -23,7 +24,7 @@ public static class RunsApi
 
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/runs").WithTags("Runs");
+        var api = app.MapGroup("/api/runs").WithTags("Runs").RequireAuthorization(Scopes.RunsRead);
 
         api.MapPost("/", SubmitRun)
             .WithName("SubmitRun")
@@ -36,7 +37,8 @@ public static class RunsApi
             .Accepts<SubmitRunRequest>("application/json", "multipart/form-data")
             // JSON bodies are capped at MaxBodyBytes by the handler; multipart may carry a .keras archive.
             .WithMetadata(new RequestSizeLimitAttribute(KerasUploads.MaxArchiveBytes + 1024 * 1024))
-            .WithRequestExample(ApiExamples.SubmitRun);
+            .WithRequestExample(ApiExamples.SubmitRun)
+            .RequireAuthorization(Scopes.RunsWrite);
         api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("List runs, newest first");
         api.MapGet("/{id:guid}", GetRun).WithName("GetRun").WithSummary("A run with its status, metrics, summary and spec");
         api.MapGet("/{id:guid}/metrics", GetMetrics).WithName("GetRunMetrics").WithSummary("One row per finished epoch");
@@ -44,8 +46,10 @@ public static class RunsApi
             .WithSummary("A classifier's test-set confusion matrix, per-class precision/recall/F1 and misclassified examples");
         api.MapGet("/{id:guid}/events", StreamEvents).WithName("StreamRunEvents")
             .WithSummary("Server-Sent Events: status changes and one event per epoch, live");
-        api.MapPost("/{id:guid}/cancel", CancelRun).WithName("CancelRun").WithSummary("Stop a queued or running run");
-        api.MapDelete("/{id:guid}", DeleteRun).WithName("DeleteRun").WithSummary("Cancel if needed, then remove the run, its metrics and weights");
+        api.MapPost("/{id:guid}/cancel", CancelRun).WithName("CancelRun").WithSummary("Stop a queued or running run")
+            .RequireAuthorization(Scopes.RunsWrite);
+        api.MapDelete("/{id:guid}", DeleteRun).WithName("DeleteRun").WithSummary("Cancel if needed, then remove the run, its metrics and weights")
+            .RequireAuthorization(Scopes.RunsWrite);
         api.MapGet("/{id:guid}/weights", GetWeights).WithName("GetRunWeights")
             .WithSummary("Download weights: final (default), best or checkpoint");
         api.MapGet("/{id:guid}/export", RunExport.Export).WithName("ExportRun")
@@ -108,6 +112,7 @@ public static class RunsApi
         run.IdempotencyKey = idempotencyKey;
         run.RequestHash = idempotencyKey is null ? null : hash;
         db.Runs.Add(run);
+        Audit.Record(db, request.HttpContext.User, "run.submit", run.Id.ToString(), run.Name);
         if (archive?.Weights is { } initial)
             db.RunWeights.Add(new RunWeights { RunId = run.Id, Kind = WeightsKind.Initial, Epoch = 0, Data = initial, CreatedAt = run.CreatedAt });
         try
@@ -210,13 +215,11 @@ public static class RunsApi
     }
 
     public static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamEvents(
-        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, ILoggerFactory loggers,
+        Guid id, TrainingDbContext db, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, ILoggerFactory loggers,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId, CancellationToken cancellationToken)
     {
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        {
-            if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return Problems.RunNotFound(id);
-        }
+        // The request's context sees only the caller's runs; the stream's own contexts then follow a run it may see.
+        if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return Problems.RunNotFound(id);
         var after = int.TryParse(lastEventId?.Replace("epoch-", ""), out var n) ? n : 0;
         return TypedResults.ServerSentEvents(RunEventStream(id, after, contexts, events, loggers.CreateLogger(typeof(RunsApi)), cancellationToken));
     }
@@ -289,7 +292,7 @@ public static class RunsApi
         }, Json.Options), "status");
 
     public static async Task<Results<Accepted<RunResponse>, ProblemHttpResult>> CancelRun(
-        Guid id, TrainingDbContext db, RunCancellations cancellations, RunEvents events, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, HttpContext context, TrainingDbContext db, RunCancellations cancellations, RunEvents events, TimeProvider clock, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         // A queued run is cancelled here and now; a running one is asked to stop and its executor records it.
@@ -311,11 +314,12 @@ public static class RunsApi
             return Problems.Conflict("Run has ended", $"Run {id} is {run.Status.ToWire()}; only queued or running runs can be cancelled.");
         cancellations.TryCancel(id);
         events.Notify(id);
+        await Audit.RecordNowAsync(db, context.User, "run.cancel", id.ToString(), cancellationToken);
         return TypedResults.Accepted($"/api/runs/{id}", run.AsRunResponse());
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteRun(
-        Guid id, TrainingDbContext db, RunCancellations cancellations, RunEvents events, ModelCache models, CancellationToken cancellationToken)
+        Guid id, HttpContext context, TrainingDbContext db, RunCancellations cancellations, RunEvents events, ModelCache models, CancellationToken cancellationToken)
     {
         // Deleting the row is the cancel signal too: the executor's next lease check finds nothing and stops
         // without writing; the foreign keys take the metrics and weights with it.
@@ -324,6 +328,7 @@ public static class RunsApi
         cancellations.TryCancel(id);
         models.Remove(id);
         events.Notify(id);
+        await Audit.RecordNowAsync(db, context.User, "run.delete", id.ToString(), cancellationToken);
         return TypedResults.NoContent();
     }
 

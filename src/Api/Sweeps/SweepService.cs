@@ -85,6 +85,7 @@ public sealed class SweepService(
         };
         run.Role = RunRoles.Trial;
         run.SweepId = sweep.Id;
+        run.Owner = sweep.Owner;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         db.Runs.Add(run);
@@ -137,6 +138,7 @@ public sealed class SweepService(
                 StoppedEarly = source.StoppedEarly,
                 Attempts = source.Attempts,
                 Role = RunRoles.Promoted,
+                Owner = sweep.Owner,
                 ParentRunId = source.Id,
                 SweepId = sweep.Id,
             };

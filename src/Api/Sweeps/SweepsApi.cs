@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Runs;
+using TrainingService.Api.Security;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Persistence.Tuning;
@@ -17,16 +18,18 @@ public static class SweepsApi
 {
     public static IEndpointRouteBuilder MapSweepsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/sweeps").WithTags("Sweeps");
+        var api = app.MapGroup("/api/sweeps").WithTags("Sweeps").RequireAuthorization(Scopes.RunsRead);
         api.MapPost("/", SubmitSweep).WithName("SubmitSweep")
             .WithSummary("Start a hyperparameter search: a base run spec, a space keyed by JSON path, a method and an objective")
             .WithDescription("Every value the space can produce is validated before any trial runs. Methods: grid, random, asha " +
                              "(random draws with asynchronous successive halving). promote_to names the model the best trial becomes.")
             .Accepts<JsonElement>("application/json")
-            .WithRequestExample(SweepExamples.SubmitSweep);
+            .WithRequestExample(SweepExamples.SubmitSweep)
+            .RequireAuthorization(Scopes.RunsWrite);
         api.MapGet("/", ListSweeps).WithName("ListSweeps").WithSummary("Sweeps, newest first");
         api.MapGet("/{id:guid}", GetSweep).WithName("GetSweep").WithSummary("A sweep with its trials sorted by the objective and its best spec");
-        api.MapPost("/{id:guid}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Stop a sweep and every trial it started");
+        api.MapPost("/{id:guid}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Stop a sweep and every trial it started")
+            .RequireAuthorization(Scopes.RunsWrite);
         api.MapGet("/{id:guid}/events", StreamEvents).WithName("StreamSweepEvents")
             .WithSummary("Server-Sent Events: sweep status changes and one event per trial change, live");
         return app;
@@ -42,6 +45,7 @@ public static class SweepsApi
         if (sweep is null) return Problems.Invalid(errors);
         db.Sweeps.Add(sweep);
         db.SweepTrials.AddRange(trials);
+        Audit.Record(db, request.HttpContext.User, "sweep.submit", sweep.Id.ToString(), sweep.Name);
         await db.SaveChangesAsync(cancellationToken);
         events.Notify(sweep.Id);
         return TypedResults.Accepted($"/api/sweeps/{sweep.Id}", await SweepReport.ResponseAsync(db, sweep, cancellationToken));
@@ -77,7 +81,7 @@ public static class SweepsApi
     /// <summary>Ends the sweep now: trials not started never start, queued ones are cancelled, running ones are asked
     /// to stop (within a batch or two, whichever process trains them).</summary>
     public static async Task<Results<Accepted<SweepResponse>, ProblemHttpResult>> CancelSweep(
-        Guid id, TrainingDbContext db, RunCancellations cancellations, RunEvents events, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, HttpContext context, TrainingDbContext db, RunCancellations cancellations, RunEvents events, TimeProvider clock, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var changed = await db.Sweeps.Where(s => s.Id == id && (s.Status == RunStatus.Queued || s.Status == RunStatus.Running))
@@ -105,16 +109,15 @@ public static class SweepsApi
             events.Notify(runId);
         }
         events.Notify(id);
+        await Audit.RecordNowAsync(db, context.User, "sweep.cancel", id.ToString(), cancellationToken);
         return TypedResults.Accepted($"/api/sweeps/{id}", await SweepReport.ResponseAsync(db, sweep, cancellationToken));
     }
 
     public static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamEvents(
-        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, CancellationToken cancellationToken)
+        Guid id, TrainingDbContext db, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, CancellationToken cancellationToken)
     {
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        {
-            if (!await db.Sweeps.AnyAsync(s => s.Id == id, cancellationToken)) return NotFound(id);
-        }
+        // The request's context sees only the caller's sweeps; the stream's own contexts then follow one it may see.
+        if (!await db.Sweeps.AnyAsync(s => s.Id == id, cancellationToken)) return NotFound(id);
         return TypedResults.ServerSentEvents(EventStream(id, contexts, events, cancellationToken));
     }
 

@@ -15,11 +15,13 @@ public sealed class RunConfiguration : IEntityTypeConfiguration<Run>
         builder.Property(r => r.IdempotencyKey).HasMaxLength(200);
         builder.Property(r => r.RequestHash).HasMaxLength(64);
         builder.Property(r => r.LeaseOwner).HasMaxLength(200);
+        builder.Property(r => r.Owner).HasMaxLength(64);
 
         builder.HasIndex(r => r.IdempotencyKey).IsUnique();
         builder.HasIndex(r => r.CreatedAt);
         builder.HasIndex(r => new { r.Status, r.CreatedAt });
         builder.HasIndex(r => new { r.Name, r.Status, r.FinishedAt });
+        builder.HasIndex(r => new { r.Owner, r.Status });
 
         builder.HasMany<EpochMetric>().WithOne().HasForeignKey(m => m.RunId).OnDelete(DeleteBehavior.Cascade);
         builder.HasMany<RunWeights>().WithOne().HasForeignKey(w => w.RunId).OnDelete(DeleteBehavior.Cascade);

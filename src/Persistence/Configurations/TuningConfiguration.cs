@@ -27,6 +27,7 @@ public sealed class SweepConfiguration : IEntityTypeConfiguration<Sweep>
         builder.ToTable("sweeps");
         builder.HasKey(s => s.Id);
         builder.Property(s => s.Name).HasMaxLength(64);
+        builder.Property(s => s.Owner).HasMaxLength(64);
         builder.Property(s => s.Status).HasConversion(s => s.ToWire(), s => Enum.Parse<RunStatus>(s, true)).HasMaxLength(16);
         builder.Property(s => s.Method).HasMaxLength(16);
         builder.Property(s => s.ObjectiveMetric).HasMaxLength(128);

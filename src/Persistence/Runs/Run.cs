@@ -5,8 +5,11 @@ namespace TrainingService.Persistence.Runs;
 /// <see cref="LeaseExpiresAt"/>) is its only executor. Large values (weights) live in <see cref="RunWeights"/> so
 /// that listing runs never reads them.
 /// </summary>
-public sealed class Run
+public sealed class Run : Security.IOwned
 {
+    /// <summary>The principal (team) that submitted it; folds and trials inherit their parent's.</summary>
+    public string? Owner { get; set; }
+
     public Guid Id { get; set; }
     public string? Name { get; set; }
     public RunStatus Status { get; set; }

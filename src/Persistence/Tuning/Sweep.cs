@@ -6,8 +6,11 @@ namespace TrainingService.Persistence.Tuning;
 /// A hyperparameter search. The row holds the accepted request; every trial's parameters are drawn at submission
 /// (<see cref="SweepTrial"/>) so the same seed gives the same trials and a restart continues the same search.
 /// </summary>
-public sealed class Sweep
+public sealed class Sweep : Security.IOwned
 {
+    /// <summary>The principal (team) that submitted it; its trials inherit it.</summary>
+    public string? Owner { get; set; }
+
     public Guid Id { get; set; }
     public string? Name { get; set; }
     public RunStatus Status { get; set; }

@@ -19,6 +19,9 @@ public sealed record DatasetOptions
     /// <summary>Largest CSV upload accepted.</summary>
     public long MaxUploadBytes { get; init; } = 50L * 1024 * 1024;
 
+    /// <summary>Columns, record length, rows and cells an uploaded CSV may have.</summary>
+    public CsvLimits Csv { get; init; } = new();
+
     /// <summary>Largest single download accepted.</summary>
     public long MaxDownloadBytes { get; init; } = 512L * 1024 * 1024;
 

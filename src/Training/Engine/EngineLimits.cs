@@ -7,4 +7,10 @@ public sealed record EngineLimits
     public int MaxLayers { get; init; } = 200;
     public int MaxEpochs { get; init; } = 1_000;
     public int MaxBatchSize { get; init; } = 8_192;
+
+    /// <summary>Entries a <c>.keras</c> archive may hold (config, metadata, weights, a few assets).</summary>
+    public int MaxArchiveEntries { get; init; } = 64;
+
+    /// <summary>Inflated size of a <c>.keras</c> archive's config.json and metadata.json, each.</summary>
+    public long MaxArchiveJsonBytes { get; init; } = 16L * 1024 * 1024;
 }

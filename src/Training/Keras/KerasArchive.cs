@@ -29,14 +29,16 @@ public static class KerasArchive
     /// config's keys under <c>{path}</c>, weight problems at the layer they belong to).</summary>
     public static KerasArchiveImport Import(byte[] archive, string path = "model", EngineLimits? limits = null)
     {
+        limits ??= new EngineLimits();
         ZipArchive zip;
         try { zip = new ZipArchive(new MemoryStream(archive), ZipArchiveMode.Read); }
         catch (InvalidDataException) { throw new SpecException(path, "is not a .keras archive (not a zip file)"); }
         using (zip)
         {
+            CheckEntries(zip, path, limits);
             var configEntry = zip.GetEntry(ConfigEntry) ?? throw new SpecException(path, $"the archive has no {ConfigEntry}; a .keras file holds config.json, metadata.json and model.weights.h5");
             JsonElement config;
-            using (var s = configEntry.Open())
+            using (var s = BoundedEntry.Open(configEntry, limits.MaxArchiveJsonBytes, $"{path}:{ConfigEntry}"))
             {
                 try { config = JsonDocument.Parse(s).RootElement.Clone(); }
                 catch (JsonException e) { throw new SpecException($"{path}:{ConfigEntry}", $"is not valid JSON: {e.Message}"); }
@@ -44,7 +46,7 @@ public static class KerasArchive
             string? version = null;
             if (zip.GetEntry(MetadataEntry) is { } meta)
             {
-                using var s = meta.Open();
+                using var s = BoundedEntry.Open(meta, limits.MaxArchiveJsonBytes, $"{path}:{MetadataEntry}");
                 try
                 {
                     var m = JsonDocument.Parse(s).RootElement;
@@ -59,18 +61,36 @@ public static class KerasArchive
                     throw new SpecException($"{path}:model.weights.npz", "weights saved as .npz are not read; save the model with the default HDF5 weights");
                 return new KerasArchiveImport(conversion with { Notes = [.. conversion.Notes, "the archive holds no weights; training starts from fresh weights"] }, null);
             }
+            var errors = new List<SpecError>();
+            var model = ModelParser.Parse(JsonSerializer.SerializeToElement(conversion.Model), "model", limits, errors)
+                ?? throw new SpecException(conversion.ToKerasPaths(errors));
+            // The weights file of this model cannot be larger than its parameters stored as float64, plus HDF5's own
+            // structure: checked against the declared size, then enforced while inflating.
+            var weightsLimit = TrainingPlan.Summarize(model).TotalParameters * 8 + HdfOverheadBytes;
             using var weightsStream = new MemoryStream();
-            using (var s = weightsEntry.Open()) s.CopyTo(weightsStream);
+            using (var s = BoundedEntry.Open(weightsEntry, weightsLimit, $"{path}:{WeightsEntry}")) s.CopyTo(weightsStream);
             weightsStream.Position = 0;
-            return new KerasArchiveImport(conversion, ReadWeights(weightsStream, conversion, $"{path}:{WeightsEntry}", limits));
+            return new KerasArchiveImport(conversion, ReadWeights(weightsStream, conversion, model, $"{path}:{WeightsEntry}", errors));
         }
     }
 
-    private static byte[] ReadWeights(Stream h5Stream, KerasConversion conversion, string path, EngineLimits? limits)
+    /// <summary>Room for HDF5's superblock, object headers and B-trees around the weights themselves.</summary>
+    private const long HdfOverheadBytes = 16L * 1024 * 1024;
+
+    /// <summary>Before anything is inflated: how many entries, and no archive inside the archive.</summary>
+    private static void CheckEntries(ZipArchive zip, string path, EngineLimits limits)
     {
-        var errors = new List<SpecError>();
-        var model = ModelParser.Parse(JsonSerializer.SerializeToElement(conversion.Model), "model", limits ?? new EngineLimits(), errors)
-            ?? throw new SpecException(conversion.ToKerasPaths(errors));
+        if (zip.Entries.Count > limits.MaxArchiveEntries)
+            throw new SpecException(path, $"the archive has {zip.Entries.Count} entries; a .keras file has at most {limits.MaxArchiveEntries}");
+        if (zip.Entries.FirstOrDefault(e => NestedArchive(e.FullName)) is { } nested)
+            throw new SpecException($"{path}:{nested.FullName}", "archives inside a .keras archive are not read");
+    }
+
+    private static bool NestedArchive(string name) =>
+        new[] { ".zip", ".keras", ".gz", ".tar", ".7z", ".bz2", ".xz" }.Any(ext => name.EndsWith(ext, StringComparison.OrdinalIgnoreCase));
+
+    private static byte[] ReadWeights(Stream h5Stream, KerasConversion conversion, ModelDefinition model, string path, List<SpecError> errors)
+    {
         Dictionary<string, Tensor>? state;
         try
         {

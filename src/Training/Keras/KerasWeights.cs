@@ -1,4 +1,5 @@
 using PureHDF;
+using TrainingService.Training.Engine;
 using TrainingService.Training.Layers;
 using TrainingService.Training.Models;
 using TrainingService.Training.Specs;
@@ -19,13 +20,16 @@ internal static class KerasWeights
     public static Dictionary<string, Tensor>? Read(IH5Group h5, KerasConversion conversion, ModelDefinition model, string path, List<SpecError> errors)
     {
         var origins = conversion.Layers.ToDictionary(o => o.NativeName, StringComparer.Ordinal);
+        // No variable can hold more values than the whole model has: a declared shape past that is refused before
+        // the dataset is read (a compressed HDF5 dataset can declare gigabytes in a few bytes).
+        var budget = new ElementBudget(TrainingPlan.Summarize(model).TotalParameters);
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var legacy = h5.LinkExists("_layer_checkpoint_dependencies");   // .keras files written by Keras 2.13–2.15
         foreach (var node in model.Layers)
         {
             var origin = origins[node.Name];
             var group = legacy ? origin.WeightsPath.Replace("layers/", "_layer_checkpoint_dependencies/", StringComparison.Ordinal) : origin.WeightsPath;
-            var reader = new Reader(h5, path, origin.Path, errors);
+            var reader = new Reader(h5, path, origin.Path, errors, budget);
             Map(node.Layer, group, node.Name + ".", node.InputShapes, reader, state);
         }
         return errors.Count > 0 ? null : state;
@@ -132,7 +136,20 @@ internal static class KerasWeights
     }
 
     /// <summary>Reads a layer's numbered variables, reporting missing groups and unexpected counts at the layer's path.</summary>
-    private sealed class Reader(IH5Group h5, string filePath, string layerPath, List<SpecError> errors)
+    /// <summary>Values left to read: the model's parameter count, spent as variables are read.</summary>
+    private sealed class ElementBudget(long total)
+    {
+        public long Left { get; private set; } = total;
+
+        public bool TrySpend(long elements)
+        {
+            if (elements > Left) return false;
+            Left -= elements;
+            return true;
+        }
+    }
+
+    private sealed class Reader(IH5Group h5, string filePath, string layerPath, List<SpecError> errors, ElementBudget budget)
     {
         public Tensor[]? Vars(string group, int count)
         {
@@ -154,6 +171,13 @@ internal static class KerasWeights
             {
                 var dataset = vars.Dataset(names[i]);
                 var dims = dataset.Space.Dimensions.Select(d => (long)d).ToArray();
+                var elements = dims.Aggregate(1.0, (p, d) => p * d);
+                if (dims.Any(d => d < 0) || elements > budget.Left || !budget.TrySpend((long)elements))
+                {
+                    errors.Add(new SpecError(layerPath, $"{filePath}:{varsPath}/{names[i]} declares shape [{string.Join(", ", dims)}]: " +
+                                                        $"more values than the model's remaining parameters ({budget.Left}); not read"));
+                    return null;
+                }
                 float[] data;
                 try
                 {

@@ -14,8 +14,11 @@ public static class CsvParser
     public static bool IsMissing(string? cell) =>
         cell is null || MissingMarkers.Contains(cell.Trim().ToLowerInvariant());
 
-    public static CsvTable Parse(byte[] bytes, long maxBytes)
+    /// <summary>Parses in one pass, linear in the input: every limit is checked as the record grows, so a
+    /// two-million-column header is refused at its 10,001st column.</summary>
+    public static CsvTable Parse(byte[] bytes, long maxBytes, CsvLimits? limits = null)
     {
+        limits ??= new CsvLimits();
         if (bytes.Length > maxBytes) throw new CsvException($"the file has {bytes.Length} bytes; the limit is {maxBytes}.");
         string text;
         try
@@ -28,20 +31,26 @@ public static class CsvParser
         }
         if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
 
-        var records = Records(text).ToList();
-        if (records.Count == 0) throw new CsvException("the file is empty; expected a header line and at least one row.");
-        var (headerLine, header) = records[0];
+        using var records = Records(text, limits).GetEnumerator();
+        if (!records.MoveNext()) throw new CsvException("the file is empty; expected a header line and at least one row.");
+        var (headerLine, header) = records.Current;
         var names = header.Select(h => h.Trim()).ToArray();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int c = 0; c < names.Length; c++)
         {
             if (names[c].Length == 0) throw new CsvException("the header has an empty column name.", headerLine, c + 1);
-            int first = Array.IndexOf(names, names[c]);
-            if (first < c) throw new CsvException($"the header names column '{names[c]}' twice (columns {first + 1} and {c + 1}).", headerLine, c + 1);
+            if (!seen.TryAdd(names[c], c))
+                throw new CsvException($"the header names column '{names[c]}' twice (columns {seen[names[c]] + 1} and {c + 1}).", headerLine, c + 1);
         }
         var rows = new List<string?[]>();
         var lines = new List<int>();
-        foreach (var (line, fields) in records.Skip(1))
+        while (records.MoveNext())
         {
+            var (line, fields) = records.Current;
+            if (rows.Count >= limits.MaxRows)
+                throw new CsvException($"more than {limits.MaxRows} rows, the most accepted.", line);
+            if ((long)(rows.Count + 1) * names.Length > limits.MaxCells)
+                throw new CsvException($"more than {limits.MaxCells} cells (rows × columns), the most accepted.", line);
             if (fields.Count != names.Length)
             {
                 throw new CsvException($"{fields.Count} fields, but the header has {names.Length}.", line,
@@ -54,17 +63,19 @@ public static class CsvParser
         return new CsvTable(names, rows, lines);
     }
 
-    private static IEnumerable<(int Line, List<string> Fields)> Records(string text)
+    private static IEnumerable<(int Line, List<string> Fields)> Records(string text, CsvLimits limits)
     {
         int line = 1, i = 0;
         while (i < text.Length)
         {
-            int start = line;
+            int start = line, startIndex = i;
             var fields = new List<string>();
             var field = new StringBuilder();
             bool quoted = false, wasQuoted = false, any = false;
             while (i < text.Length)
             {
+                if (i - startIndex >= limits.MaxRecordChars)
+                    throw new CsvException($"a record longer than {limits.MaxRecordChars} characters, the most accepted.", start, fields.Count + 1);
                 char c = text[i];
                 if (quoted)
                 {
@@ -82,7 +93,12 @@ public static class CsvParser
                         throw new CsvException("a quote inside an unquoted field.", line, fields.Count + 1);
                     quoted = true; wasQuoted = true; any = true; field.Clear(); i++; continue;
                 }
-                if (c == ',') { fields.Add(field.ToString()); field.Clear(); wasQuoted = false; any = true; i++; continue; }
+                if (c == ',')
+                {
+                    if (fields.Count + 1 >= limits.MaxColumns)
+                        throw new CsvException($"more than {limits.MaxColumns} columns, the most accepted.", start, fields.Count + 2);
+                    fields.Add(field.ToString()); field.Clear(); wasQuoted = false; any = true; i++; continue;
+                }
                 if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') { i++; continue; }
                 if (c == '\n') { i++; line++; break; }
                 if (wasQuoted && !char.IsWhiteSpace(c))

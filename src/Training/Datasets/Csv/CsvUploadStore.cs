@@ -6,18 +6,18 @@ namespace TrainingService.Training.Datasets;
 /// Stores uploaded CSV files once, by content hash (<c>{folder}/{sha256}.csv</c>), after checking that they parse.
 /// Writes go through a temporary file and a rename, so a reader never sees a partial upload.
 /// </summary>
-public sealed class CsvUploadStore(string folder, long maxBytes)
+public sealed class CsvUploadStore(string folder, long maxBytes, CsvLimits? limits = null)
 {
     public CsvUploadStore(DatasetOptions options)
         : this(options.ResolvedUploadFolder ?? throw new InvalidOperationException("Datasets:Root or Datasets:UploadFolder must be set to store uploads."),
-            options.MaxUploadBytes) { }
+            options.MaxUploadBytes, options.Csv) { }
 
     public string Folder => folder;
 
     /// <summary>Checks and stores the bytes; throws <see cref="CsvException"/> (with line and column) when unusable.</summary>
     public CsvUpload Store(byte[] bytes)
     {
-        var table = CsvParser.Parse(bytes, maxBytes);
+        var table = CsvParser.Parse(bytes, maxBytes, limits);
         CsvColumnInference.CheckNumericColumns(table);
         var id = Convert.ToHexStringLower(SHA256.HashData(bytes));
         Directory.CreateDirectory(folder);
@@ -43,10 +43,10 @@ public sealed class CsvUploadStore(string folder, long maxBytes)
     public CsvUpload Describe(string id)
     {
         var bytes = ReadBytes(id);
-        return Describe(id, bytes.Length, CsvParser.Parse(bytes, maxBytes));
+        return Describe(id, bytes.Length, CsvParser.Parse(bytes, maxBytes, limits));
     }
 
-    public CsvTable Open(string id) => CsvParser.Parse(ReadBytes(id), maxBytes);
+    public CsvTable Open(string id) => CsvParser.Parse(ReadBytes(id), maxBytes, limits);
 
     private byte[] ReadBytes(string id)
     {
