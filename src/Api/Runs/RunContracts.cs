@@ -31,7 +31,7 @@ public sealed record RunResponse(
     JsonElement? Summary,
     JsonElement? Spec);
 
-/// <summary>A run in a listing: no spec, no summary.</summary>
+/// <summary>A run in a listing: no spec, no summary; its dataset's name and model's parameter count from them.</summary>
 public sealed record RunListItem(
     Guid Id,
     string? Name,
@@ -42,7 +42,10 @@ public sealed record RunListItem(
     int EpochsCompleted,
     int EpochsPlanned,
     JsonElement? Metrics,
-    string? Error);
+    string? Error,
+    string? Dataset = null,
+    long? Parameters = null,
+    string? Role = null);
 
 public sealed record RunPage(IReadOnlyList<RunListItem> Items, int Page, int PageSize, int Total);
 

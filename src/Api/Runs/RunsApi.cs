@@ -152,6 +152,7 @@ public static class RunsApi
         TrainingDbContext db,
         [FromQuery] string? status,
         [FromQuery] string? name,
+        [FromQuery(Name = "name_contains")] string? nameContains,
         [FromQuery] int? page,
         [FromQuery(Name = "page_size")] int? pageSize,
         CancellationToken cancellationToken)
@@ -169,14 +170,16 @@ public static class RunsApi
         var query = db.Runs.AsNoTracking();
         if (status is not null) query = query.Where(r => r.Status == parsed);
         if (name is not null) query = query.Where(r => r.Name == name);
+        if (!string.IsNullOrEmpty(nameContains)) query = query.Where(r => r.Name != null && r.Name.Contains(nameContains));
         var total = await query.CountAsync(cancellationToken);
         var rows = await query
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
             .Skip((p - 1) * size).Take(size)
-            .Select(r => new { r.Id, r.Name, r.Status, r.CreatedAt, r.StartedAt, r.FinishedAt, r.EpochsCompleted, r.EpochsPlanned, r.MetricsJson, r.Error })
+            .Select(r => new { r.Id, r.Name, r.Status, r.CreatedAt, r.StartedAt, r.FinishedAt, r.EpochsCompleted, r.EpochsPlanned, r.MetricsJson, r.Error, r.SpecJson, r.SummaryJson, r.Role })
             .ToListAsync(cancellationToken);
         var items = rows.Select(r => new RunListItem(r.Id, r.Name, r.Status.ToWire(), r.CreatedAt, r.StartedAt, r.FinishedAt,
-            r.EpochsCompleted, r.EpochsPlanned, Json.ParseElement(r.MetricsJson), r.Error)).ToList();
+            r.EpochsCompleted, r.EpochsPlanned, Json.ParseElement(r.MetricsJson), r.Error,
+            RunMapping.DatasetName(r.SpecJson), RunMapping.TotalParameters(r.SummaryJson), r.Role)).ToList();
         return TypedResults.Ok(new RunPage(items, p, size, total));
     }
 
