@@ -44,6 +44,7 @@ try
     app.UseStaticFiles();
 
     app.MapRunsApi();
+    app.MapEvaluationApi();
     app.MapModelsApi();
     app.MapKerasApi();
     app.MapDatasetsApi();

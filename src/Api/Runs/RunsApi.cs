@@ -39,8 +39,6 @@ public static class RunsApi
         api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("List runs, newest first");
         api.MapGet("/{id:guid}", GetRun).WithName("GetRun").WithSummary("A run with its status, metrics, summary and spec");
         api.MapGet("/{id:guid}/metrics", GetMetrics).WithName("GetRunMetrics").WithSummary("One row per finished epoch");
-        api.MapGet("/{id:guid}/evaluation", GetEvaluation).WithName("GetRunEvaluation")
-            .WithSummary("A classifier's test-set confusion matrix, per-class precision/recall/F1 and misclassified examples");
         api.MapGet("/{id:guid}/events", StreamEvents).WithName("StreamRunEvents")
             .WithSummary("Server-Sent Events: status changes and one event per epoch, live");
         api.MapPost("/{id:guid}/cancel", CancelRun).WithName("CancelRun").WithSummary("Stop a queued or running run");
@@ -193,19 +191,6 @@ public static class RunsApi
         if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return Problems.RunNotFound(id);
         var rows = await db.EpochMetrics.AsNoTracking().Where(m => m.RunId == id).OrderBy(m => m.Epoch).ToListAsync(cancellationToken);
         return TypedResults.Ok(rows.Select(m => m.AsResponse()).ToList());
-    }
-
-    public static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> GetEvaluation(Guid id, TrainingDbContext db, CancellationToken cancellationToken)
-    {
-        var run = await db.Runs.AsNoTracking().Where(r => r.Id == id)
-            .Select(r => new { r.Status, r.EvaluationJson, r.Role }).SingleOrDefaultAsync(cancellationToken);
-        if (run is null) return Problems.RunNotFound(id);
-        if (run.EvaluationJson is { } json) return TypedResults.Ok(Json.ParseElement(json)!.Value);
-        if (run.Status != RunStatus.Succeeded)
-            return Problems.Conflict("Run not finished", $"Run {id} is {run.Status.ToWire()}; the evaluation is computed when a run succeeds.");
-        return Problems.NotFound("No evaluation",
-            $"Run {id} has no classification evaluation: its model is not a classifier over the dataset's classes, it had no test set " +
-            "to score on, or it finished before evaluations were stored.");
     }
 
     public static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamEvents(
