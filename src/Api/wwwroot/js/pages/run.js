@@ -117,8 +117,9 @@ function confusionPanel(ev) {
   const max = Math.max(1, ...ev.confusion_matrix.flat());
   const cell = (v, diag) => {
     const a = v / max;
-    const bg = diag ? `rgba(23,107,53,${0.08 + 0.85 * a})` : `rgba(179,38,30,${v ? 0.08 + 0.85 * a : 0})`;
-    return h('td', { style: `background:${bg};color:${a > 0.5 ? '#fff' : '#1c2330'}`, title: `${v}` }, v);
+    // Capped so that the dark figures keep a 4.5:1 contrast on the strongest cell.
+    const bg = diag ? `rgba(23,107,53,${0.06 + 0.5 * a})` : `rgba(179,38,30,${v ? 0.06 + 0.5 * a : 0})`;
+    return h('td', { style: `background:${bg}`, title: `${v}` }, v);
   };
   return panel(`Confusion matrix (test set, ${fmt(ev.examples)} examples, accuracy ${fmt(ev.accuracy)})`,
     h('div', { class: 'table-wrap' }, h('table', { class: 'heat', id: 'confusion' },
