@@ -43,14 +43,14 @@ export async function runPage(main, _params, id) {
 
   function renderActions() {
     const active = !TERMINAL.includes(run.status);
-    actions.replaceChildren(
+    actions.replaceChildren(...[
       active ? h('button', { class: 'danger', onclick: cancel }, 'Cancel run') : null,
       run.status === 'succeeded' ? h('button', { class: 'secondary', onclick: () => download(`/api/runs/${id}/weights`, `${id}.bin`) }, 'Download weights') : null,
       run.status === 'succeeded' ? h('button', { class: 'secondary', onclick: () => download(`/api/runs/${id}/keras`, `${run.name ?? id}.json`) }, 'Export Keras JSON') : null,
       run.status === 'succeeded' && run.name ? h('a', { class: 'button secondary', href: `#/models/${encodeURIComponent(run.name)}` }, 'Try the model') : null,
       h('a', { class: 'button secondary', href: `#/compare?ids=${id}` }, 'Compare'),
       run.role === 'cross_validation' || run.spec?.cross_validation ? h('a', { class: 'button secondary', href: `#/runs/${id}/cv` }, 'Cross-validation folds') : null,
-      h('button', { class: 'danger', onclick: remove }, 'Delete run'));
+      h('button', { class: 'danger', onclick: remove }, 'Delete run')].filter(Boolean));
   }
   async function cancel() {
     try { run = await send('POST', `/api/runs/${id}/cancel`); message.replaceChildren(h('p', {}, 'Cancel requested.')); renderActions(); }
