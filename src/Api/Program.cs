@@ -1,6 +1,7 @@
 using TorchSharp;
 using TrainingService.Api.Catalog;
 using TrainingService.Api.Datasets;
+using TrainingService.Api.Examples;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
@@ -13,7 +14,12 @@ using TrainingService.Api.Tuning;
 // Before libtorch loads: its OpenMP threads sleep when idle instead of spinning on shared cores (see OpenMpWaits).
 TrainingService.Training.Engine.OpenMpWaits.SleepWhenIdle();
 
-var builder = WebApplication.CreateBuilder(args);
+// The web UI ships beside the binary (wwwroot is copied to the output), so it is found whatever the working folder.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+});
 try
 {
     builder.AddServiceStorage();
@@ -39,13 +45,18 @@ try
 
     app.UseExceptionHandler();
     app.UseStatusCodePages();
+    // The web dashboard (wwwroot): static files over the public API, index.html at /.
+    app.UseDefaultFiles();
+    app.UseStaticFiles();
     app.UseServiceSecurity();
 
     app.MapRunsApi();
+    app.MapEvaluationApi();
     app.MapModelsApi();
     app.MapKerasApi();
     app.MapDatasetsApi();
     app.MapCatalogApi();
+    app.MapExamplesApi();
     app.MapTuningApi();
     app.MapKeysApi();
     app.MapAuditApi();

@@ -13,7 +13,7 @@ public sealed record SubmitRunRequest(
     JsonElement? Compile,
     JsonElement? Fit);
 
-/// <summary>A run in a listing: no spec, no summary.</summary>
+/// <summary>A run in a listing: no spec, no summary; its dataset's name and model's parameter count from them.</summary>
 public record RunListItem
 {
     public required Guid Id { get; init; }
@@ -28,6 +28,11 @@ public record RunListItem
     public int EpochsPlanned { get; init; }
     public JsonElement? Metrics { get; init; }
     public string? Error { get; init; }
+    public string? Dataset { get; init; }
+    public long? Parameters { get; init; }
+
+    /// <summary>What the run is for: null (an ordinary run), or its part in a sweep or cross-validation.</summary>
+    public string? Role { get; init; }
 }
 
 /// <summary>A run as the API shows it: the listing's fields, the training outcome, the summary and the spec.</summary>

@@ -42,8 +42,6 @@ public static class RunsApi
         api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("List runs, newest first");
         api.MapGet("/{id:guid}", GetRun).WithName("GetRun").WithSummary("A run with its status, metrics, summary and spec");
         api.MapGet("/{id:guid}/metrics", GetMetrics).WithName("GetRunMetrics").WithSummary("One row per finished epoch");
-        api.MapGet("/{id:guid}/evaluation", GetEvaluation).WithName("GetRunEvaluation")
-            .WithSummary("A classifier's test-set confusion matrix, per-class precision/recall/F1 and misclassified examples");
         api.MapGet("/{id:guid}/events", StreamEvents).WithName("StreamRunEvents")
             .WithSummary("Server-Sent Events: status changes and one event per epoch, live");
         api.MapPost("/{id:guid}/cancel", CancelRun).WithName("CancelRun").WithSummary("Stop a queued or running run")
@@ -158,6 +156,7 @@ public static class RunsApi
         TrainingDbContext db,
         [FromQuery] string? status,
         [FromQuery] string? name,
+        [FromQuery(Name = "name_contains")] string? nameContains,
         [FromQuery] int? page,
         [FromQuery(Name = "page_size")] int? pageSize,
         CancellationToken cancellationToken)
@@ -175,16 +174,18 @@ public static class RunsApi
         var query = db.Runs.AsNoTracking();
         if (status is not null) query = query.Where(r => r.Status == parsed);
         if (name is not null) query = query.Where(r => r.Name == name);
+        if (!string.IsNullOrEmpty(nameContains)) query = query.Where(r => r.Name != null && r.Name.Contains(nameContains));
         var total = await query.CountAsync(cancellationToken);
         var rows = await query
             .OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)
             .Skip((p - 1) * size).Take(size)
-            .Select(r => new { r.Id, r.Name, r.Status, r.CreatedAt, r.StartedAt, r.FinishedAt, r.EpochsCompleted, r.EpochsPlanned, r.MetricsJson, r.Error })
+            .Select(r => new { r.Id, r.Name, r.Status, r.CreatedAt, r.StartedAt, r.FinishedAt, r.EpochsCompleted, r.EpochsPlanned, r.MetricsJson, r.Error, r.SpecJson, r.SummaryJson, r.Role })
             .ToListAsync(cancellationToken);
         var items = rows.Select(r => new RunListItem
         {
             Id = r.Id, Name = r.Name, Status = r.Status.ToWire(), CreatedAt = r.CreatedAt, StartedAt = r.StartedAt, FinishedAt = r.FinishedAt,
             EpochsCompleted = r.EpochsCompleted, EpochsPlanned = r.EpochsPlanned, Metrics = Json.ParseElement(r.MetricsJson), Error = r.Error,
+            Dataset = RunMapping.DatasetName(r.SpecJson), Parameters = RunMapping.TotalParameters(r.SummaryJson), Role = r.Role,
         }).ToList();
         return TypedResults.Ok(new RunPage(items, p, size, total));
     }
@@ -199,19 +200,6 @@ public static class RunsApi
         if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return Problems.RunNotFound(id);
         var rows = await db.EpochMetrics.AsNoTracking().Where(m => m.RunId == id).OrderBy(m => m.Epoch).ToListAsync(cancellationToken);
         return TypedResults.Ok(rows.Select(m => m.AsResponse()).ToList());
-    }
-
-    public static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> GetEvaluation(Guid id, TrainingDbContext db, CancellationToken cancellationToken)
-    {
-        var run = await db.Runs.AsNoTracking().Where(r => r.Id == id)
-            .Select(r => new { r.Status, r.EvaluationJson, r.Role }).SingleOrDefaultAsync(cancellationToken);
-        if (run is null) return Problems.RunNotFound(id);
-        if (run.EvaluationJson is { } json) return TypedResults.Ok(Json.ParseElement(json)!.Value);
-        if (run.Status != RunStatus.Succeeded)
-            return Problems.Conflict("Run not finished", $"Run {id} is {run.Status.ToWire()}; the evaluation is computed when a run succeeds.");
-        return Problems.NotFound("No evaluation",
-            $"Run {id} has no classification evaluation: its model is not a classifier over the dataset's classes, it had no test set " +
-            "to score on, or it finished before evaluations were stored.");
     }
 
     public static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamEvents(
