@@ -18,7 +18,13 @@ public sealed class GraphModule : nn.Module
         _definition = definition;
         var context = new BuildContext(rng);
         _layers = definition.Layers.Select(node => node.Layer.Build(node.InputShapes, context)).ToArray();
-        for (var i = 0; i < _layers.Length; i++) register_module(definition.Layers[i].Name, _layers[i]);
+        for (var i = 0; i < _layers.Length; i++)
+        {
+            register_module(definition.Layers[i].Name, _layers[i]);
+            // A frozen layer's parameters need no gradient; the optimizer skips them, so they get no slots either.
+            if (!definition.Layers[i].Layer.Trainable)
+                foreach (var p in _layers[i].parameters()) p.requires_grad = false;
+        }
     }
 
     public ModelDefinition Definition => _definition;
