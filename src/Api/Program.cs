@@ -12,38 +12,47 @@ using TrainingService.Api.Tuning;
 TrainingService.Training.Engine.OpenMpWaits.SleepWhenIdle();
 
 var builder = WebApplication.CreateBuilder(args);
+try
+{
+    builder.AddServiceStorage();
+    builder.AddTrainingJobs();
+    builder.AddTuning();
+    builder.AddApiDocs();
+    builder.AddServiceHealth();
+    builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+    builder.Services.AddProblemDetails();
+    builder.Services.AddSingleton<IDatasets, CatalogDatasets>();
+    builder.Services.AddScoped<RunSubmission>();
+    builder.Services.AddSingleton<ModelCache>();
+    builder.Services.AddSingleton<PredictionService>();
 
-builder.AddServiceStorage();
-builder.AddTrainingJobs();
-builder.AddTuning();
-builder.AddApiDocs();
-builder.AddServiceHealth();
-builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
-builder.Services.AddProblemDetails();
-builder.Services.AddSingleton<IDatasets, CatalogDatasets>();
-builder.Services.AddScoped<RunSubmission>();
-builder.Services.AddSingleton<ModelCache>();
-builder.Services.AddSingleton<PredictionService>();
+    var app = builder.Build();
 
-var app = builder.Build();
+    await app.PrepareStorageAsync();
+    torch.set_num_threads(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrainingOptions>>().Value.EffectiveTorchThreads);
 
-await app.PrepareStorageAsync();
-torch.set_num_threads(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrainingOptions>>().Value.EffectiveTorchThreads);
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
 
-app.UseExceptionHandler();
-app.UseStatusCodePages();
+    app.MapRunsApi();
+    app.MapModelsApi();
+    app.MapKerasApi();
+    app.MapDatasetsApi();
+    app.MapCatalogApi();
+    app.MapTuningApi();
+    app.MapServiceHealth();
+    app.MapApiDocs();
+    app.MapJobsDashboard();
 
-app.MapRunsApi();
-app.MapModelsApi();
-app.MapKerasApi();
-app.MapDatasetsApi();
-app.MapCatalogApi();
-app.MapTuningApi();
-app.MapServiceHealth();
-app.MapApiDocs();
-app.MapJobsDashboard();
-
-app.Run();
+    app.Run();
+}
+catch (StartupFailure e)
+{
+    // A configuration that cannot work ends the process with one clear line, before it listens or takes a job.
+    Console.Error.WriteLine($"TrainingService cannot start: {e.Message}");
+    return 1;
+}
+return 0;
 
 /// <summary>Entry point, visible to the integration tests' <c>WebApplicationFactory</c>.</summary>
 public partial class Program;

@@ -11,16 +11,30 @@ public sealed class StorageOptions
     public string Root { get; set; } = "./data";
 }
 
-/// <summary><c>Database</c>: which provider holds runs, metrics and weights.</summary>
+/// <summary><c>Database</c>: which provider holds runs, metrics, weights, uploads and the job queue.</summary>
 public sealed class DatabaseOptions
 {
     public const string Section = "Database";
 
-    /// <summary><c>sqlite</c> (the only provider today).</summary>
+    /// <summary><c>sqlite</c> (default: files under <c>Storage:Root</c>, one machine) or <c>postgres</c>
+    /// (<c>ConnectionStrings:Postgres</c>; any number of api and worker nodes).</summary>
     public string Provider { get; set; } = "sqlite";
 
-    /// <summary>Overrides the default <c>{Storage:Root}/training.db</c>.</summary>
+    /// <summary>SQLite only: overrides the default <c>{Storage:Root}/training.db</c>.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary><c>ConnectionStrings:Postgres</c>, read with the rest so one object says where the data is.</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    public bool IsPostgres => Provider.Equals(Persistence.DatabaseSetup.PostgresProvider, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The section plus <c>ConnectionStrings:Postgres</c>.</summary>
+    public static DatabaseOptions Read(IConfiguration configuration)
+    {
+        var options = configuration.GetSection(Section).Get<DatabaseOptions>() ?? new();
+        options.PostgresConnectionString = configuration.GetConnectionString("Postgres");
+        return options;
+    }
 
     public int BusyTimeoutMs { get; set; } = 5000;
 }

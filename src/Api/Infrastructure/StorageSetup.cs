@@ -10,28 +10,40 @@ public static class StorageSetup
     public static WebApplicationBuilder AddServiceStorage(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.Section));
-        builder.Services.Configure<DatabaseOptions>(builder.Configuration.GetSection(DatabaseOptions.Section));
+        var database = DatabaseOptions.Read(builder.Configuration);
+        if (DatabaseSetup.Problem(database.Provider, database.PostgresConnectionString) is { } problem) throw new StartupFailure(problem);
+        builder.Services.Configure<DatabaseOptions>(o =>
+        {
+            builder.Configuration.GetSection(DatabaseOptions.Section).Bind(o);
+            o.PostgresConnectionString = database.PostgresConnectionString;
+        });
         builder.Services.Configure<TrainingOptions>(builder.Configuration.GetSection(TrainingOptions.Section));
         builder.Services.Configure<PredictionOptions>(builder.Configuration.GetSection(PredictionOptions.Section));
         builder.Services.Configure<JobsDashboardOptions>(builder.Configuration.GetSection(JobsDashboardOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
 
-        builder.Services.AddDbContextFactory<TrainingDbContext>((sp, options) =>
-        {
-            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            var database = sp.GetRequiredService<IOptions<DatabaseOptions>>().Value;
-            var connection = database.ConnectionString ?? DatabaseSetup.SqliteConnectionString(storage.Root);
-            DatabaseSetup.Configure(options, database.Provider, connection, database.BusyTimeoutMs);
-        });
+        builder.Services.AddTrainingDatabase(database.Provider, sp => database.IsPostgres
+            ? database.PostgresConnectionString!
+            : database.ConnectionString ?? DatabaseSetup.SqliteConnectionString(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Root),
+            database.BusyTimeoutMs);
         return builder;
     }
 
-    /// <summary>Creates the storage root and brings the database schema up to date before anything uses it.</summary>
+    /// <summary>Creates the storage root and brings the database schema (and the job store's, under the same
+    /// migration lock) up to date before anything uses it. An unreachable database stops the node here, before it
+    /// listens or takes a job.</summary>
     public static async Task PrepareStorageAsync(this WebApplication app)
     {
         var storage = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
         Directory.CreateDirectory(Path.GetFullPath(storage.Root));
         await using var db = await app.Services.GetRequiredService<IDbContextFactory<TrainingDbContext>>().CreateDbContextAsync();
-        await DatabaseSetup.MigrateAsync(db, CancellationToken.None);
+        try
+        {
+            await DatabaseSetup.MigrateAsync(db, Jobs.JobsSetup.InstallJobStoreSchema, CancellationToken.None);
+        }
+        catch (DatabaseUnavailableException e)
+        {
+            throw new StartupFailure(e.Message, e);
+        }
     }
 }

@@ -1,6 +1,9 @@
 using Hangfire;
+using System.Data.Common;
 using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
+using Npgsql;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Infrastructure;
 
@@ -8,23 +11,42 @@ namespace TrainingService.Api.Jobs;
 
 public static class JobsSetup
 {
-    /// <summary>Hangfire on its own SQLite file under <c>Storage:Root</c>, one worker per allowed concurrent run,
-    /// polling often enough that a submitted run starts within a second.</summary>
+    /// <summary>Hangfire's job store in the chosen database's kind: its own SQLite file under <c>Storage:Root</c>, or
+    /// the <c>hangfire</c> schema of the shared PostgreSQL database. One worker per allowed concurrent run, picking
+    /// a submitted run up within a second.</summary>
     public static WebApplicationBuilder AddTrainingJobs(this WebApplicationBuilder builder)
     {
         var storage = builder.Configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new();
         var training = builder.Configuration.GetSection(TrainingOptions.Section).Get<TrainingOptions>() ?? new();
+        var database = DatabaseOptions.Read(builder.Configuration);
         var root = Path.GetFullPath(storage.Root);
         Directory.CreateDirectory(root);
 
-        builder.Services.AddHangfire(config => config
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseSQLiteStorage(Path.Combine(root, "jobs.db"), new SQLiteStorageOptions
-            {
-                QueuePollInterval = TimeSpan.FromMilliseconds(200),
-            }));
+        builder.Services.AddHangfire(config =>
+        {
+            config.SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+            if (database.IsPostgres)
+                config.UsePostgreSqlStorage(o => o.UseNpgsqlConnection(database.PostgresConnectionString), new PostgreSqlStorageOptions
+                {
+                    // Installed once at start-up under the migration lock (InstallJobStoreSchema), not by every node racing.
+                    PrepareSchemaIfNecessary = false,
+                    // A fetched job stays invisible while its worker's heartbeat refreshes it, so a long training run is
+                    // not handed to a second worker after InvisibilityTimeout; a dead worker's job comes back after it.
+                    // Delivery stays at-least-once either way: the runs table's lease decides who trains.
+                    UseSlidingInvisibilityTimeout = true,
+                    InvisibilityTimeout = TimeSpan.FromMinutes(5),
+                    // LISTEN/NOTIFY wakes an idle worker when a job is queued; the poll is the fallback.
+                    EnableLongPolling = true,
+                    QueuePollInterval = TimeSpan.FromSeconds(1),
+                });
+            else
+                config.UseSQLiteStorage(Path.Combine(root, "jobs.db"), new SQLiteStorageOptions
+                {
+                    QueuePollInterval = TimeSpan.FromMilliseconds(200),
+                });
+        });
         builder.Services.AddHangfireServer(o =>
         {
             o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
@@ -41,6 +63,13 @@ public static class JobsSetup
         builder.Services.AddSingleton<RunQueue>(sp => new RunQueue(sp.GetRequiredService<IBackgroundJobClient>()));
         builder.Services.AddHostedService<RunRecoveryService>();
         return builder;
+    }
+
+    /// <summary>Creates or upgrades Hangfire's PostgreSQL schema; called under the start-up migration lock.</summary>
+    public static Task InstallJobStoreSchema(DbConnection connection, CancellationToken cancellationToken)
+    {
+        if (connection is NpgsqlConnection npgsql) PostgreSqlObjectsInstaller.Install(npgsql);
+        return Task.CompletedTask;
     }
 
     /// <summary>The dashboard at <c>/hangfire</c>: local requests only unless <c>Hangfire:DashboardAllowRemote</c>.</summary>

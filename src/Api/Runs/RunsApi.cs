@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
@@ -112,7 +111,7 @@ public static class RunsApi
         {
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (DbUpdateException e) when (idempotencyKey is not null && e.InnerException is SqliteException { SqliteErrorCode: 19 })
+        catch (DbUpdateException e) when (idempotencyKey is not null && DatabaseSetup.IsUniqueViolation(e))
         {
             // Two submissions with the same key raced; the other one won.
             db.ChangeTracker.Clear();
