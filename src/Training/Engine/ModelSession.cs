@@ -23,6 +23,10 @@ public sealed partial class ModelSession : IDisposable
 
     public TrainingPlan Plan { get; }
 
+    /// <summary>Set when the weights came from elsewhere (a .keras archive, another run): adapted statistics are then
+    /// theirs, as in Keras, where adapt is a separate call.</summary>
+    private bool _startsFromWeights;
+
     /// <summary>Builds the model with Keras's initializers, seeded from <c>fit.seed</c>.</summary>
     public static ModelSession Create(TrainingPlan plan) => new(plan);
 
@@ -41,7 +45,7 @@ public sealed partial class ModelSession : IDisposable
     /// <see cref="InitialWeights.Select"/> or a whole model's): the others keep their fresh initialisation.</summary>
     public static ModelSession StartFrom(TrainingPlan plan, byte[] weights)
     {
-        var session = new ModelSession(plan);
+        var session = new ModelSession(plan) { _startsFromWeights = true };
         using var ms = new MemoryStream(weights);
         var saved = TensorArchive.Read(ms);
         try { session.LoadWeights(saved, partial: true); }

@@ -102,6 +102,8 @@ internal sealed class KerasLayerConfig(KerasVersion version, List<SpecError> err
     {
         var registered = layer.TryGetProperty("registered_name", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
         var module = layer.TryGetProperty("module", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        // keras_hub/keras_nlp layers register as "keras_hub>Name"; those we implement are not custom.
+        if (registered is not null && registered.Contains('>') && LayerRegistry.Find(registered) is not null) return false;
         var custom = cls.Contains('>') || registered is not null && registered != cls && registered.Contains('>')
             || module is not null && !module.StartsWith("keras", StringComparison.Ordinal) && !module.StartsWith("tf_keras", StringComparison.Ordinal);
         if (custom)

@@ -40,6 +40,9 @@ public abstract record Layer
     /// <summary>Checks across keys that a single key's reader cannot make (paths relative to the layer).</summary>
     public virtual IEnumerable<SpecError> Validate(string path) => [];
 
+    /// <summary>Whether the layer reads integer indices (Embedding): a model input it reads is then int64.</summary>
+    public virtual bool TakesIndices => false;
+
     /// <summary>Whether a mask on the input (from Embedding mask_zero) still applies to the output.</summary>
     public virtual bool KeepsMask => false;
 

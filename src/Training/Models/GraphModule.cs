@@ -53,6 +53,9 @@ public sealed class GraphModule : nn.Module
         return _definition.Outputs.Select(o => values[o.Node][o.Index]).ToArray();
     }
 
+    /// <summary>The layers whose state is adapted to the training data before training, in model order.</summary>
+    internal IEnumerable<IAdaptable> Adaptables => _layers.OfType<IAdaptable>().Where(a => a.NeedsAdapting);
+
     /// <summary>Kernel and bias regularization penalties of every layer.</summary>
     public IEnumerable<Tensor> Penalties() => _layers.SelectMany(l => l.Penalties());
 }

@@ -120,7 +120,7 @@ public static partial class ModelParser
                 errors.Add(new SpecError(layerPath, $"({type}) {e.Message}"));
                 continue;
             }
-            if (layer is Embedding) foreach (var r in refs) consumedByEmbedding.Add(r.Node);
+            if (layer.TakesIndices) foreach (var r in refs) consumedByEmbedding.Add(r.Node);
             names[layer.Name] = outputShapes;
             nodes.Add(new LayerNode(layer, refs, inputShapes.ToArray(), outputShapes, layerPath));
             previous = layer.Name;
