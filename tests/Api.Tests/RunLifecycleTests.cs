@@ -76,6 +76,7 @@ public sealed class RunLifecycleTests : IDisposable
     [Theory]
     [InlineData("GET", "")]
     [InlineData("GET", "/metrics")]
+    [InlineData("GET", "/evaluation")]
     [InlineData("GET", "/events")]
     [InlineData("GET", "/weights")]
     [InlineData("POST", "/cancel")]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using TrainingService.Api.CrossValidation;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Observability;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Tuning;
 using TrainingService.Persistence;
@@ -30,14 +31,20 @@ public sealed class TrainRunJob(
     RunCancellations cancellations,
     TimeProvider clock,
     TuningHooks tuning,
+    ServiceMetrics serviceMetrics,
     ILogger<TrainRunJob> logger)
 {
+    /// <summary>Enough misclassified examples for a page of them; each holds its raw input.</summary>
+    public const int MaxMisclassifiedStored = 32;
+
     private volatile bool _lostLease;
 
     [JobDisplayName("Train run {0}")]
     [Queue(RunQueue.QueueName)]
     public async Task ExecuteAsync(Guid runId, CancellationToken cancellationToken)
     {
+        // Everything logged while this run trains (here, in EF Core, in the heartbeat) names it.
+        using var scope = logger.BeginRunScope(runId);
         var owner = identity.Owner;
         var lease = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
         if (!await db.TryClaimAsync(runId, owner, clock.GetUtcNow(), lease, cancellationToken))
@@ -133,9 +140,12 @@ public sealed class TrainRunJob(
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
         using var split = FoldData.For(data, folds);
         // A sweep trial may be stopped at a rung by its observer.
-        var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, recorder), ct, checkpoint?.Data);
+        var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, serviceMetrics.Observe(recorder)), ct, checkpoint?.Data);
 
         var metrics = split.Score is { } test ? session.Evaluate(test) : null;
+        var evaluation = split.Score is { } scored
+            ? ClassificationReport.Compute(session, scored, data.ClassNames, MaxMisclassifiedStored)
+            : null;
         var weights = session.SaveWeights();
         var now = clock.GetUtcNow();
 
@@ -146,6 +156,7 @@ public sealed class TrainRunJob(
                 .SetProperty(r => r.Status, RunStatus.Succeeded)
                 .SetProperty(r => r.FinishedAt, now)
                 .SetProperty(r => r.MetricsJson, metrics == null ? null : JsonSerializer.Serialize(metrics, Json.Options))
+                .SetProperty(r => r.EvaluationJson, evaluation == null ? null : JsonSerializer.Serialize(evaluation, Json.Options))
                 .SetProperty(r => r.BestEpoch, result.BestEpoch)
                 .SetProperty(r => r.StoppedEarly, result.StoppedEarly)
                 .SetProperty(r => r.LeaseOwner, (string?)null)
@@ -204,6 +215,7 @@ public sealed class TrainRunJob(
                         return false;
                     }
                     lastRenew = now;
+                    serviceMetrics.LeaseRenewed();
                 }
             }
         }

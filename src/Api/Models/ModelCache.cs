@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Observability;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Engine;
@@ -70,7 +71,9 @@ public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, Mod
 /// large. Concurrent first requests for one run restore it once. An evicted model is disposed only when the last
 /// request using it has finished.
 /// </summary>
-public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options, IOptions<TrainingOptions> training) : IDisposable
+public sealed class ModelCache(
+    IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options, IOptions<TrainingOptions> training, ServiceMetrics metrics)
+    : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly LinkedList<(Guid Id, Lazy<Task<LoadedModel>> Model)> _order = new();
@@ -112,10 +115,12 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
     private async Task<LoadedModel> GetAsync(Guid runId, CancellationToken ct)
     {
         Lazy<Task<LoadedModel>> entry;
+        var hit = false;
         lock (_gate)
         {
             if (_index.TryGetValue(runId, out var node))
             {
+                hit = true;
                 _order.Remove(node);
                 _order.AddFirst(node);
                 entry = node.Value.Model;
@@ -141,7 +146,9 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
         }
         try
         {
-            return await entry.Value.WaitAsync(ct);
+            var model = await entry.Value.WaitAsync(ct);
+            metrics.ModelLookedUp(model.Name ?? runId.ToString(), hit);
+            return model;
         }
         catch (Exception) when (entry.Value.IsFaulted)
         {

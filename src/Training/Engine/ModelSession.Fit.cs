@@ -78,7 +78,7 @@ public sealed partial class ModelSession
             }
             foreach (var c in callbacks) c.OnEpochEnd(epoch, logs, control);
             stoppedEarly = control.StopTraining && epoch + 1 < fit.Epochs;
-            var report = new EpochReport(epoch + 1, logs, learningRate, clock.Elapsed.TotalSeconds);
+            var report = new EpochReport(epoch + 1, logs, learningRate, clock.Elapsed.TotalSeconds) { Samples = train.Count };
             history.Add(report);
             var epochDone = epoch + 1;
             observer?.OnEpochEnd(report, () => SaveCheckpoint(epochDone, optimizer, callbacks, control, history));
