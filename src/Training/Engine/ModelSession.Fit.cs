@@ -57,7 +57,7 @@ public sealed partial class ModelSession
         var control = new TrainingControl(() => optimizer.LearningRate, v => optimizer.LearningRate = v, SnapshotWeights, LoadWeights);
         var history = new List<EpochReport>();
         var startEpoch = 0;
-        if (resumeFrom is null && !_startsFromWeights) Adapt(train, cancellationToken);
+        if (resumeFrom is null) Adapt(train, cancellationToken);
         if (resumeFrom is not null)
             startEpoch = LoadCheckpoint(resumeFrom, optimizer, callbacks, control, history);
         else
@@ -92,7 +92,7 @@ public sealed partial class ModelSession
     /// order so that a later one sees what the earlier ones produce.</summary>
     private void Adapt(ArrayDataset train, CancellationToken cancellationToken)
     {
-        foreach (var layer in _model.Adaptables.ToList())
+        foreach (var layer in _model.Adaptables.Where(a => !_loadedLayers.Contains(a.Name)).ToList())
         {
             layer.BeginAdapting();
             using (no_grad())

@@ -23,9 +23,9 @@ public sealed partial class ModelSession : IDisposable
 
     public TrainingPlan Plan { get; }
 
-    /// <summary>Set when the weights came from elsewhere (a .keras archive, another run): adapted statistics are then
-    /// theirs, as in Keras, where adapt is a separate call.</summary>
-    private bool _startsFromWeights;
+    /// <summary>The layers whose weights came from elsewhere (a .keras archive, another run): their adapted statistics
+    /// are kept, as in Keras, where adapt is a separate call; the others adapt before training.</summary>
+    private readonly HashSet<string> _loadedLayers = new(StringComparer.Ordinal);
 
     /// <summary>Builds the model with Keras's initializers, seeded from <c>fit.seed</c>.</summary>
     public static ModelSession Create(TrainingPlan plan) => new(plan);
@@ -45,7 +45,7 @@ public sealed partial class ModelSession : IDisposable
     /// <see cref="InitialWeights.Select"/> or a whole model's): the others keep their fresh initialisation.</summary>
     public static ModelSession StartFrom(TrainingPlan plan, byte[] weights)
     {
-        var session = new ModelSession(plan) { _startsFromWeights = true };
+        var session = new ModelSession(plan);
         using var ms = new MemoryStream(weights);
         var saved = TensorArchive.Read(ms);
         try { session.LoadWeights(saved, partial: true); }
@@ -78,6 +78,7 @@ public sealed partial class ModelSession : IDisposable
                 if (partial) continue;
                 throw new InvalidDataException($"the saved weights lack '{name}'; they belong to another model definition");
             }
+            _loadedLayers.Add(name.Split('.')[0]);
             if (!source.shape.SequenceEqual(target.shape))
                 throw new InvalidDataException($"saved weight '{name}' has shape [{string.Join(", ", source.shape)}], the model needs [{string.Join(", ", target.shape)}]");
             target.copy_(source);

@@ -90,6 +90,8 @@ public sealed record Normalization : Layer
             register_buffer("variance", variance);
         }
 
+        public string Name => _c.Name;
+
         public bool NeedsAdapting => _c.Mean is not { ValueKind: not JsonValueKind.Null };
 
         public void BeginAdapting()
@@ -133,6 +135,8 @@ public sealed record Normalization : Layer
 /// engine runs the training split through the model once per such layer, between Begin and End.</summary>
 internal interface IAdaptable
 {
+    /// <summary>The layer's name (its weights' prefix).</summary>
+    string Name { get; }
     bool NeedsAdapting { get; }
     void BeginAdapting();
     void EndAdapting();

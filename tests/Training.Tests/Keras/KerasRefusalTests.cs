@@ -29,7 +29,7 @@ public class KerasRefusalTests
     [Fact]
     public void UnsupportedLayer_IsRefusedAtItsClassName() =>
         Refused(Sequential(Input + """, {"class_name": "Conv3D", "config": {"filters": 2, "kernel_size": [3, 3, 3]}}"""),
-            "model.config.layers[1].class_name", "layer \"Conv3D\" is not supported; supported layers: Activation, Add");
+            "model.config.layers[1].class_name", "layer \"Conv3D\" is not supported; supported layers: Activation, ActivityRegularization, Add");
 
     [Fact]
     public void Keras3CustomLayer_IsRefusedAtItsRegisteredName() =>
