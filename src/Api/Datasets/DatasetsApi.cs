@@ -48,8 +48,7 @@ public static class DatasetsApi
         }
         catch (SpecException e)
         {
-            errors.AddRange(e.Errors);
-            return Problems.Invalid(errors);
+            return Problems.Invalid(e);
         }
     }
 
@@ -69,9 +68,7 @@ public static class DatasetsApi
         }
         catch (SpecException e)
         {
-            var errors = new ValidationErrors();
-            errors.AddRange(e.Errors);
-            return Problems.Invalid(errors);
+            return Problems.Invalid(e);
         }
     }
 }

@@ -8,7 +8,7 @@ using TrainingService.Training.Specs;
 namespace TrainingService.Api.Datasets;
 
 /// <summary>
-/// The seam between the service and the dataset catalog in <c>src/Training</c> (issue 3). Everything the API and
+/// The seam between the service and the dataset catalog in <c>src/Training</c>. Everything the API and
 /// the jobs need from datasets goes through here, so the catalog's own types stay behind one adapter
 /// (<see cref="CatalogDatasets"/>). Problems are <see cref="SpecException"/>s whose paths start with
 /// <c>dataset</c> (or <c>instances</c> for predictions).

@@ -234,10 +234,7 @@ public sealed class ModelCache(
             .Select(w => w.Data).SingleOrDefaultAsync()
             ?? throw new InvalidOperationException($"Run {runId} has no final weights.");
         using var spec = JsonDocument.Parse(run.SpecJson);
-        var root = spec.RootElement;
-        JsonElement? compile = root.TryGetProperty("compile", out var c) ? c : null;
-        JsonElement? fit = root.TryGetProperty("fit", out var f) ? f : null;
-        var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, training.Value.Limits);
+        var plan = TrainingPlan.FromSpec(spec.RootElement, training.Value.Limits);
         var codec = datasets.CreateCodec(run.PreprocessingJson
             ?? throw new InvalidOperationException($"Run {runId} has no stored preprocessing."));
         var session = ModelSession.Restore(plan, weights);

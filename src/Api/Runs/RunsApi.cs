@@ -96,9 +96,7 @@ public static class RunsApi
             }
             catch (SpecException e)
             {
-                var archiveErrors = new ValidationErrors();
-                archiveErrors.AddRange(e.Errors);
-                return Problems.Invalid(archiveErrors);
+                return Problems.Invalid(e);
             }
         }
 
@@ -176,8 +174,11 @@ public static class RunsApi
             .Skip((p - 1) * size).Take(size)
             .Select(r => new { r.Id, r.Name, r.Status, r.CreatedAt, r.StartedAt, r.FinishedAt, r.EpochsCompleted, r.EpochsPlanned, r.MetricsJson, r.Error })
             .ToListAsync(cancellationToken);
-        var items = rows.Select(r => new RunListItem(r.Id, r.Name, r.Status.ToWire(), r.CreatedAt, r.StartedAt, r.FinishedAt,
-            r.EpochsCompleted, r.EpochsPlanned, Json.ParseElement(r.MetricsJson), r.Error)).ToList();
+        var items = rows.Select(r => new RunListItem
+        {
+            Id = r.Id, Name = r.Name, Status = r.Status.ToWire(), CreatedAt = r.CreatedAt, StartedAt = r.StartedAt, FinishedAt = r.FinishedAt,
+            EpochsCompleted = r.EpochsCompleted, EpochsPlanned = r.EpochsPlanned, Metrics = Json.ParseElement(r.MetricsJson), Error = r.Error,
+        }).ToList();
         return TypedResults.Ok(new RunPage(items, p, size, total));
     }
 

@@ -51,7 +51,7 @@ public sealed class Run
     /// <summary>How many times an executor has claimed this run (1 = never interrupted).</summary>
     public int Attempts { get; set; }
 
-    // Tuning (issue 7): how this run belongs to a cross-validation run or a sweep. Null on an ordinary run.
+    // How this run belongs to a cross-validation run or a sweep. Null on an ordinary run.
 
     /// <summary>What the run is for: null (ordinary), or one of <see cref="Tuning.RunRoles"/>.</summary>
     public string? Role { get; set; }

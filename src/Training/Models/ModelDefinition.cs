@@ -34,7 +34,4 @@ public sealed record ModelDefinition(
     public int? BatchSize { get; init; }
 
     public IReadOnlyList<string> OutputNames => Outputs.Select(o => o.Node).ToArray();
-
-    /// <summary>The layer producing each output, for losses that read its activation.</summary>
-    public Layer OutputLayer(int i) => Layers.First(l => l.Name == Outputs[i].Node).Layer;
 }
