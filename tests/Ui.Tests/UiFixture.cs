@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
-using TrainingService.Api.Tests;
+using TrainingService.ProcessTests;
 
 namespace TrainingService.Ui.Tests;
 

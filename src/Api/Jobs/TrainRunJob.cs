@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Observability;
+using TrainingService.Api.Runs;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Engine;
@@ -123,11 +124,12 @@ public sealed class TrainRunJob(
         if (checkpoint is not null)
             logger.LogInformation("Run {RunId} resumes after epoch {Epoch}", runId, checkpoint.Epoch);
 
-        // A run submitted with Keras weights starts from them (a resumed run's checkpoint holds its own weights).
-        var initial = checkpoint is null
-            ? db.RunWeights.AsNoTracking().Where(w => w.RunId == runId && w.Kind == WeightsKind.Initial).Select(w => w.Data).SingleOrDefault()
-            : null;
-        using var session = initial is null ? ModelSession.Create(plan) : ModelSession.Restore(plan, initial);
+        // A run submitted with Keras weights or another run's (initial_weights) starts from them; a resumed run's
+        // checkpoint holds its own weights.
+        var initial = checkpoint is not null ? null
+            : InitialWeightsSpec.FromSpec(root) is { } source ? source.Load(db, plan)
+            : db.RunWeights.AsNoTracking().Where(w => w.RunId == runId && w.Kind == WeightsKind.Initial).Select(w => w.Data).SingleOrDefault();
+        using var session = initial is null ? ModelSession.Create(plan) : ModelSession.StartFrom(plan, initial);
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
         using var split = plannedData.Take(data);
         // A sweep trial may be stopped at a rung by its observer.

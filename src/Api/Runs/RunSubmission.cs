@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using TrainingService.Api.CrossValidation;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Engine;
 using TrainingService.Training.Keras;
@@ -18,9 +19,9 @@ namespace TrainingService.Api.Runs;
 /// Everything that can be checked without training is checked here (JSON, names, the model's shapes and limits,
 /// the dataset choice and whether the data fits the model), so a refused request writes and queues nothing.
 /// </summary>
-public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingOptions> training, TimeProvider clock)
+public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingOptions> training, TimeProvider clock, TrainingDbContext db)
 {
-    private static readonly string[] TopLevel = ["name", "dataset", "model", "compile", "fit", CrossValidationSpec.Key];
+    private static readonly string[] TopLevel = ["name", "dataset", "model", "compile", "fit", CrossValidationSpec.Key, InitialWeightsSpec.Key];
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();
@@ -119,12 +120,27 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         if (root.TryGetProperty(CrossValidationSpec.Key, out var cvElement) && cvElement.ValueKind != JsonValueKind.Null)
             cv = CrossValidationSpec.Parse(cvElement, signature, name, errors);
 
+        // Transfer learning: another run's weights as the starting point (checked now; read again when training starts).
+        InitialWeightsSpec? initial = null;
+        string? initialNote = null;
+        if (root.TryGetProperty(InitialWeightsSpec.Key, out var iwElement) && iwElement.ValueKind != JsonValueKind.Null)
+        {
+            initial = InitialWeightsSpec.Parse(iwElement, errors);
+            if (initial is not null && archive is not null)
+                errors.Add(InitialWeightsSpec.Key, "The run starts from the uploaded .keras archive's weights; give either the archive or 'initial_weights', not both.");
+            else if (initial is not null && plan is not null)
+                initialNote = initial.Check(db, plan, errors);
+        }
+
         if (!errors.IsEmpty || plan is null) return (null, errors);
 
         var spec = new JsonObject { ["dataset"] = JsonNode.Parse(dataset!.Value.GetRawText()), ["model"] = JsonNode.Parse(model!.Value.GetRawText()) };
         if (compile is { } c) spec["compile"] = JsonNode.Parse(c.GetRawText());
         if (fit is { } f) spec["fit"] = JsonNode.Parse(f.GetRawText());
         if (cv is not null) spec[CrossValidationSpec.Key] = cv.ToNode();
+        if (initial is not null) spec[InitialWeightsSpec.Key] = initial.ToNode();
+        var notes = initialNote is null ? plan.Notes : [.. plan.Notes, initialNote];
+        if (notes.Count > 0) spec["notes"] = new JsonArray(notes.Select(n => (JsonNode?)n).ToArray());
         if (keras is not null)
         {
             spec["keras"] = new JsonObject

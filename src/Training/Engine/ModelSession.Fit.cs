@@ -70,6 +70,7 @@ public sealed partial class ModelSession
         var control = new TrainingControl(() => optimizer.LearningRate, v => optimizer.LearningRate = v, SnapshotWeights, LoadWeights);
         var history = new List<EpochReport>();
         var startEpoch = 0;
+        if (resumeFrom is null) Adapt(train, cancellationToken);
         if (resumeFrom is not null)
             startEpoch = LoadCheckpoint(resumeFrom, optimizer, callbacks, control, history);
         else
@@ -98,6 +99,29 @@ public sealed partial class ModelSession
         foreach (var c in callbacks) c.OnTrainEnd(control);
         _model.eval();
         return new FitResult(history, control.BestEpoch, stoppedEarly, threads?.Finish());
+    }
+
+    /// <summary>Keras's <c>adapt</c> on the training split, for each layer that needs it (Normalization), in model
+    /// order so that a later one sees what the earlier ones produce.</summary>
+    private void Adapt(ArrayDataset train, CancellationToken cancellationToken)
+    {
+        foreach (var layer in _model.Adaptables.Where(a => !_loadedLayers.Contains(a.Name)).ToList())
+        {
+            layer.BeginAdapting();
+            using (no_grad())
+            {
+                _model.eval();
+                for (long start = 0; start < train.Count; start += Plan.Fit.BatchSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    var length = Math.Min(Plan.Fit.BatchSize, train.Count - start);
+                    var inputs = ModelInputs(train, train.Inputs.Select(t => t.narrow(0, start, length)).ToArray(), training: false);
+                    _model.Forward(inputs, new ForwardContext(false, _rng));
+                }
+            }
+            layer.EndAdapting();
+        }
     }
 
     private Dictionary<string, double> TrainEpoch(ArrayDataset train, Optimizer optimizer, List<Metric>[] metrics, ThreadTrial? threads, CancellationToken cancellationToken)

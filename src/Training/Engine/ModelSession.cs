@@ -23,6 +23,10 @@ public sealed partial class ModelSession : IDisposable
 
     public TrainingPlan Plan { get; }
 
+    /// <summary>The layers whose weights came from elsewhere (a .keras archive, another run): their adapted statistics
+    /// are kept, as in Keras, where adapt is a separate call; the others adapt before training.</summary>
+    private readonly HashSet<string> _loadedLayers = new(StringComparer.Ordinal);
+
     /// <summary>Builds the model with Keras's initializers, seeded from <c>fit.seed</c>.</summary>
     public static ModelSession Create(TrainingPlan plan) => new(plan);
 
@@ -37,6 +41,22 @@ public sealed partial class ModelSession : IDisposable
         return session;
     }
 
+    /// <summary>Builds the model, then overwrites the weights present in <paramref name="weights"/> (a tensor archive from
+    /// <see cref="InitialWeights.Select"/> or a whole model's): the others keep their fresh initialisation.</summary>
+    public static ModelSession StartFrom(TrainingPlan plan, byte[] weights)
+    {
+        var session = new ModelSession(plan);
+        using var ms = new MemoryStream(weights);
+        var saved = TensorArchive.Read(ms);
+        try { session.LoadWeights(saved, partial: true); }
+        finally { foreach (var t in saved.Values) t.Dispose(); }
+        return session;
+    }
+
+    /// <summary>The shape of every weight and buffer, by state-dict name.</summary>
+    public IReadOnlyList<KeyValuePair<string, long[]>> WeightShapes() =>
+        _model.state_dict().Select(kv => new KeyValuePair<string, long[]>(kv.Key, kv.Value.shape)).ToArray();
+
     /// <summary>Every weight and buffer of the model (Keras's weights, torch layout), as a tensor archive.</summary>
     public byte[] SaveWeights() => TensorArchive.ToBytes(_model.state_dict().Select(kv => (kv.Key, kv.Value)));
 
@@ -46,13 +66,19 @@ public sealed partial class ModelSession : IDisposable
         return _model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone()); // no_grad: the copies need no detach
     }
 
-    private void LoadWeights(IReadOnlyDictionary<string, Tensor> weights)
+    private void LoadWeights(IReadOnlyDictionary<string, Tensor> weights) => LoadWeights(weights, partial: false);
+
+    private void LoadWeights(IReadOnlyDictionary<string, Tensor> weights, bool partial)
     {
         using var _ = no_grad();
         foreach (var (name, target) in _model.state_dict())
         {
             if (!weights.TryGetValue(name, out var source))
+            {
+                if (partial) continue;
                 throw new InvalidDataException($"the saved weights lack '{name}'; they belong to another model definition");
+            }
+            _loadedLayers.Add(name.Split('.')[0]);
             if (!source.shape.SequenceEqual(target.shape))
                 throw new InvalidDataException($"saved weight '{name}' has shape [{string.Join(", ", source.shape)}], the model needs [{string.Join(", ", target.shape)}]");
             target.copy_(source);

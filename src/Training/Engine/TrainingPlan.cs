@@ -12,13 +12,17 @@ namespace TrainingService.Training.Engine;
 /// </summary>
 public sealed class TrainingPlan
 {
-    private TrainingPlan(ModelDefinition model, CompileOptions compile, FitOptions fit)
+    private TrainingPlan(ModelDefinition model, CompileOptions compile, FitOptions fit, IReadOnlyList<string> notes)
     {
         Model = model;
         Compile = compile;
         Fit = fit;
+        Notes = notes;
         Summary = Summarize(model);
     }
+
+    /// <summary>How the plan reads something the user may not expect (a fixed batch size taken as a hint).</summary>
+    public IReadOnlyList<string> Notes { get; }
 
     public ModelDefinition Model { get; }
     public CompileOptions Compile { get; }
@@ -54,7 +58,16 @@ public sealed class TrainingPlan
             errors.AddRange(fitOptions.CheckCallbacks(compileOptions, hasValidation: fitOptions.ValidationSplit > 0));
         if (errors.Count > 0 || definition is null || compileOptions is null || fitOptions is null)
             throw new SpecException(errors.Count > 0 ? errors : [new SpecError("model", "is invalid")]);
-        return new TrainingPlan(definition, compileOptions, fitOptions);
+        var notes = new List<string>();
+        if (definition.BatchSize is { } hint)
+        {
+            var given = fit is { ValueKind: JsonValueKind.Object } f && f.TryGetProperty("batch_size", out var b) && b.ValueKind != JsonValueKind.Null;
+            if (!given && hint <= limits.MaxBatchSize) fitOptions = fitOptions with { BatchSize = hint };
+            notes.Add(given || hint > limits.MaxBatchSize
+                ? $"the model's input declares a fixed batch size of {hint}; fit.batch_size {fitOptions.BatchSize} is used instead (the batch axis is not fixed here)"
+                : $"the model's input declares a fixed batch size of {hint}: it is used as fit.batch_size; when the examples are not a multiple of {hint}, each epoch's last batch holds the rest and is trained on as it is (as Keras's fit does: not dropped, not padded), and evaluation and prediction batches may be smaller too");
+        }
+        return new TrainingPlan(definition, compileOptions, fitOptions, notes);
     }
 
     /// <summary>Checks that data of this signature fits the model and the loss.</summary>
@@ -88,10 +101,13 @@ public sealed class TrainingPlan
         foreach (var input in model.Inputs) rows.Add(new LayerSummary(input.Name, "InputLayer", [input.Shape.Dims], 0));
         foreach (var node in model.Layers)
         {
-            var (t, nt) = node.Layer.CountParameters(node.InputShapes);
+            var (t, nt) = node.Layer.ParameterCounts(node.InputShapes);
             total += t + nt;
             trainable += t;
-            rows.Add(new LayerSummary(node.Name, LayerRegistry.NameOf(node.Layer.GetType()), node.OutputShapes.Select(s => s.Dims).ToArray(), t + nt));
+            rows.Add(new LayerSummary(node.Name, LayerRegistry.NameOf(node.Layer.GetType()), node.OutputShapes.Select(s => s.Dims).ToArray(), t + nt)
+            {
+                Trainable = node.Layer.Trainable,
+            });
         }
         return new ModelSummary(rows, total, trainable);
     }

@@ -54,6 +54,7 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
         if (_errors.Count > 0 || outputs is null) throw new SpecException(_errors.Count > 0 ? _errors : [new SpecError(modelPath, "is invalid")]);
 
         var native = Emit(className == "Sequential", outputs);
+        if (_layerConfig.BatchSizeHint is { } batch) native["batch_size"] = batch;
         var nativeCompile = compile is { } c ? ConvertCompile(c, compilePath!) : null;
         if (_version.LegacyRestoreBestWeights)
             _notes.Add($"written by Keras {_version.Text}: there EarlyStopping(restore_best_weights=True) restored the best weights only when it stopped training early; here, as in Keras 3, they are restored at the end of training whenever they were recorded");
@@ -96,9 +97,14 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
         }
         var configPath = $"{path}.config";
         if (config.ValueKind == JsonValueKind.Object) CheckModelKeys(config, configPath);
-        return className == "Sequential"
+        // Keras: a model with trainable false freezes every layer inside it, whatever the layers say.
+        var frozen = config.ValueKind == JsonValueKind.Object && config.TryGetProperty("trainable", out var t) && t.ValueKind == JsonValueKind.False;
+        var firstLayer = _layers.Count;
+        var outputs = className == "Sequential"
             ? ConvertSequential(model, config, configPath, prefix, weightsPath, bound)
             : ConvertFunctional(config, configPath, prefix, weightsPath, bound);
+        if (frozen) foreach (var layer in _layers.Skip(firstLayer)) layer["trainable"] = false;
+        return outputs;
     }
 
     private void CheckModelKeys(JsonElement config, string path)

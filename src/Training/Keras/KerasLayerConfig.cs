@@ -59,8 +59,7 @@ internal sealed class KerasLayerConfig(KerasVersion version, List<SpecError> err
             switch (p.Name)
             {
                 case "trainable":
-                    if (v.ValueKind == JsonValueKind.False)
-                        errors.Add(new SpecError(at, "frozen layers (trainable: false) are not supported: every layer's weights train here"));
+                    if (v.ValueKind == JsonValueKind.False) native["trainable"] = false;
                     continue;
                 case "dtype":
                     CheckDtype(v, at, allowIntegers: false);
@@ -103,6 +102,8 @@ internal sealed class KerasLayerConfig(KerasVersion version, List<SpecError> err
     {
         var registered = layer.TryGetProperty("registered_name", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
         var module = layer.TryGetProperty("module", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        // keras_hub/keras_nlp layers register as "keras_hub>Name"; those we implement are not custom.
+        if (registered is not null && registered.Contains('>') && LayerRegistry.Find(registered) is not null) return false;
         var custom = cls.Contains('>') || registered is not null && registered != cls && registered.Contains('>')
             || module is not null && !module.StartsWith("keras", StringComparison.Ordinal) && !module.StartsWith("tf_keras", StringComparison.Ordinal);
         if (custom)
@@ -168,8 +169,11 @@ internal sealed class KerasLayerConfig(KerasVersion version, List<SpecError> err
         errors.Add(new SpecError(path, $"dtype {(name is null ? value.GetRawText() : $"\"{name}\"")} is not supported; layers compute in float32"));
     }
 
-    /// <summary>A first layer's batch_input_shape with a fixed batch size is refused (every batch would have to hold
-    /// exactly that many examples).</summary>
+    /// <summary>The fixed batch size the file's inputs declare (<c>batch_shape: [32, 100]</c>), if any: a hint that
+    /// becomes the default <c>fit.batch_size</c>.</summary>
+    public int? BatchSizeHint { get; private set; }
+
+    /// <summary>Reads a first layer's batch_input_shape / batch_shape for its batch size hint.</summary>
     public void CheckBatchSize(JsonElement layer, string path)
     {
         if (!layer.TryGetProperty("config", out var config) || config.ValueKind != JsonValueKind.Object) return;
@@ -179,7 +183,8 @@ internal sealed class KerasLayerConfig(KerasVersion version, List<SpecError> err
         }
     }
 
-    /// <summary>The per-example shape from a shape that includes the batch axis.</summary>
+    /// <summary>The per-example shape from a shape that includes the batch axis; a fixed batch size is kept as
+    /// <see cref="BatchSizeHint"/>.</summary>
     public JsonArray? BatchShape(JsonElement shape, string path)
     {
         if (shape.GetArrayLength() < 1)
@@ -187,14 +192,24 @@ internal sealed class KerasLayerConfig(KerasVersion version, List<SpecError> err
             errors.Add(new SpecError(path, "expected the batch axis followed by the example's axes"));
             return null;
         }
-        if (shape[0].ValueKind != JsonValueKind.Null)
-        {
-            errors.Add(new SpecError(path, $"a fixed batch size ({shape[0].GetRawText()}) is not supported: batches here have fit.batch_size examples and the last may be smaller; set it to null"));
-            return null;
-        }
+        if (shape[0].ValueKind != JsonValueKind.Null) BatchSize(shape[0], path);
         var dims = Dims(shape);
         dims.RemoveAt(0);
         return dims;
+    }
+
+    private void BatchSize(JsonElement value, string path)
+    {
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var size) || size < 1)
+        {
+            errors.Add(new SpecError(path, $"the batch size must be null or a positive integer, got {value.GetRawText()}"));
+            return;
+        }
+        if (BatchSizeHint is null)
+        {
+            BatchSizeHint = size;
+            notes.Add($"the input declares a fixed batch size of {size} ({path}): it becomes fit.batch_size unless the run gives one");
+        }
     }
 
     public static JsonArray Dims(JsonElement shape) =>
@@ -226,7 +241,7 @@ internal sealed class KerasLayerConfig(KerasVersion version, List<SpecError> err
                     found = true;
                     break;
                 case "batch_size" when p.Value.ValueKind != JsonValueKind.Null:
-                    errors.Add(new SpecError(at, $"a fixed batch size ({p.Value.GetRawText()}) is not supported: batches here have fit.batch_size examples; set it to null"));
+                    BatchSize(p.Value, at);
                     break;
                 case "dtype":
                     CheckDtype(p.Value, at, allowIntegers: true);

@@ -92,7 +92,8 @@ public sealed record BatchNormalization : Layer
         public override Tensor Forward(Tensor input, ForwardContext context)
         {
             Tensor mean, variance;
-            if (context.Training)
+            // Keras 3: a frozen BatchNormalization runs in inference mode (moving statistics, no updates).
+            if (context.Training && _c.Trainable)
             {
                 (variance, mean) = input.var_mean(_reduce, unbiased: false);
                 using (no_grad())

@@ -19,6 +19,8 @@ public sealed record Embedding : Layer
     /// <summary>Keras 2 wrote it; the input shape already says it.</summary>
     public int? InputLength { get; init; }
 
+    public override bool TakesIndices => true;
+
     public override IEnumerable<SpecError> Validate(string path) => Constraints.RejectSet(path, ("embeddings_constraint", EmbeddingsConstraint));
 
     public override Shape[] OutputShapes(Shape[] inputs)

@@ -12,7 +12,7 @@ public static class LayerRegistry
 
     /// <summary>Keys of a layer object that are not layer config: the wiring and Keras's bookkeeping.</summary>
     public static readonly IReadOnlySet<string> ReservedKeys =
-        new HashSet<string> { "type", "name", "inputs", "trainable", "dtype" };
+        new HashSet<string> { "type", "name", "inputs", "dtype" };
 
     public static IEnumerable<string> Names => ByName.Where(kv => NameOf(kv.Value) == kv.Key).Select(kv => kv.Key).Order();
 

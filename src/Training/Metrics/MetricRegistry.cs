@@ -10,8 +10,9 @@ namespace TrainingService.Training.Metrics;
 /// Keras's metrics by name (<c>"accuracy"</c>, <c>"mae"</c>, <c>"AUC"</c> …), as objects (<c>{"type": "AUC",
 /// "num_thresholds": 100}</c>, Keras's <c>{"class_name": "AUC", "config": {…}}</c>, tf.keras's
 /// <c>{"class_name": "MeanMetricWrapper", "config": {"name": "accuracy", "fn": "categorical_accuracy"}}</c>).
-/// As in Keras, a metric given by a string is logged under that string; an object under its <c>name</c> or its
-/// class's default name.
+/// As in Keras, a metric given by a function name or alias is logged under that string; one given by a class name
+/// (<c>"CategoricalAccuracy"</c>) or as an object under its <c>name</c> or its class's default name
+/// (<c>categorical_accuracy</c>).
 /// </summary>
 public static class MetricRegistry
 {
@@ -88,7 +89,13 @@ public static class MetricRegistry
             return null;
         }
         if (isName)
-            return new MetricSpec(name ?? typeName, Default(entry));
+        {
+            // Keras keeps a function name or alias as given ("acc", "mse"), but a class name ("CategoricalAccuracy")
+            // builds an instance of the class, which logs under the class's default name ("categorical_accuracy").
+            var named = Default(entry);
+            var byClass = typeName.Equals(entry.Class, StringComparison.OrdinalIgnoreCase) && entry.Type != typeof(ResolvedAccuracy);
+            return new MetricSpec(name ?? (byClass ? named.DefaultName : typeName), named);
+        }
 
         var before = errors.Count;
         var nameNode = obj.Take("name");

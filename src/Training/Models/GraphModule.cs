@@ -18,7 +18,13 @@ public sealed class GraphModule : nn.Module
         _definition = definition;
         var context = new BuildContext(rng);
         _layers = definition.Layers.Select(node => node.Layer.Build(node.InputShapes, context)).ToArray();
-        for (var i = 0; i < _layers.Length; i++) register_module(definition.Layers[i].Name, _layers[i]);
+        for (var i = 0; i < _layers.Length; i++)
+        {
+            register_module(definition.Layers[i].Name, _layers[i]);
+            // A frozen layer's parameters need no gradient; the optimizer skips them, so they get no slots either.
+            if (!definition.Layers[i].Layer.Trainable)
+                foreach (var p in _layers[i].parameters()) p.requires_grad = false;
+        }
     }
 
     public ModelDefinition Definition => _definition;
@@ -46,6 +52,9 @@ public sealed class GraphModule : nn.Module
         }
         return _definition.Outputs.Select(o => values[o.Node][o.Index]).ToArray();
     }
+
+    /// <summary>The layers whose state is adapted to the training data before training, in model order.</summary>
+    internal IEnumerable<IAdaptable> Adaptables => _layers.OfType<IAdaptable>().Where(a => a.NeedsAdapting);
 
     /// <summary>Kernel and bias regularization penalties of every layer.</summary>
     public IEnumerable<Tensor> Penalties() => _layers.SelectMany(l => l.Penalties());

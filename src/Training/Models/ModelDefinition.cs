@@ -29,5 +29,9 @@ public sealed record ModelDefinition(
     IReadOnlyList<Shape> OutputShapes,
     bool IsSequential)
 {
+    /// <summary>The fixed batch size the model's input declares (Keras's <c>batch_shape: [32, …]</c>), if any: only a
+    /// hint, the default of <c>fit.batch_size</c>.</summary>
+    public int? BatchSize { get; init; }
+
     public IReadOnlyList<string> OutputNames => Outputs.Select(o => o.Node).ToArray();
 }

@@ -15,7 +15,7 @@ namespace TrainingService.Training.Models;
 /// </summary>
 public static partial class ModelParser
 {
-    private static readonly HashSet<string> TopKeys = ["input_shape", "input_dtype", "inputs", "layers", "outputs", "name"];
+    private static readonly HashSet<string> TopKeys = ["input_shape", "input_dtype", "inputs", "layers", "outputs", "name", "batch_size"];
 
     public static ModelDefinition? Parse(JsonElement model, string path, EngineLimits limits, List<SpecError> errors)
     {
@@ -38,10 +38,16 @@ public static partial class ModelParser
         var functional = model.TryGetProperty("inputs", out var inputsJson);
         var inputs = new List<ModelInput>();
         var layerElements = layersJson.EnumerateArray().Select((e, i) => (e, i)).ToList();
+        int? batchSize = null;
+        if (model.TryGetProperty("batch_size", out var batchJson) && batchJson.ValueKind != JsonValueKind.Null)
+        {
+            if (batchJson.ValueKind == JsonValueKind.Number && batchJson.TryGetInt32(out var b) && b > 0) batchSize = b;
+            else errors.Add(new SpecError($"{path}.batch_size", $"expected a positive integer (the batch size the model was built for), got {batchJson.GetRawText()}"));
+        }
         if (functional) ReadInputs(inputsJson, $"{path}.inputs", inputs, errors);
         else
         {
-            var shape = ReadSequentialInput(model, layerElements, path, errors, out var skipFirst);
+            var shape = ReadSequentialInput(model, layerElements, path, errors, out var skipFirst, ref batchSize);
             if (skipFirst) layerElements.RemoveAt(0);
             if (shape is not null)
             {
@@ -114,7 +120,7 @@ public static partial class ModelParser
                 errors.Add(new SpecError(layerPath, $"({type}) {e.Message}"));
                 continue;
             }
-            if (layer is Embedding) foreach (var r in refs) consumedByEmbedding.Add(r.Node);
+            if (layer.TakesIndices) foreach (var r in refs) consumedByEmbedding.Add(r.Node);
             names[layer.Name] = outputShapes;
             nodes.Add(new LayerNode(layer, refs, inputShapes.ToArray(), outputShapes, layerPath));
             previous = layer.Name;
@@ -124,7 +130,10 @@ public static partial class ModelParser
         var outputs = ReadOutputs(model, path, functional, previous, names, errors);
         if (outputs is null || errors.Count > before) return null;
         var typedInputs = inputs.Select(i => consumedByEmbedding.Contains(i.Name) && i.Dtype == "float32" ? i with { Dtype = "int64" } : i).ToList();
-        var definition = new ModelDefinition(typedInputs, nodes, outputs, outputs.Select(o => names[o.Node][o.Index]).ToArray(), !functional);
+        var definition = new ModelDefinition(typedInputs, nodes, outputs, outputs.Select(o => names[o.Node][o.Index]).ToArray(), !functional)
+        {
+            BatchSize = batchSize,
+        };
 
         var total = nodes.Sum(n => { var (t, nt) = n.Layer.CountParameters(n.InputShapes); return t + nt; });
         if (total > limits.MaxParameters)
@@ -132,8 +141,10 @@ public static partial class ModelParser
         return errors.Count > before ? null : definition;
     }
 
+    /// <summary>The per-example input shape of a Sequential model; a fixed batch axis in an InputLayer's batch_shape or
+    /// a first layer's batch_input_shape sets <paramref name="batchSize"/> (when the model does not give one).</summary>
     private static int[]? ReadSequentialInput(JsonElement model, List<(JsonElement Element, int Index)> layers, string path,
-        List<SpecError> errors, out bool skipFirst)
+        List<SpecError> errors, out bool skipFirst, ref int? batchSize)
     {
         skipFirst = false;
         if (model.TryGetProperty("input_shape", out var shapeJson)) return ReadShape(shapeJson, $"{path}.input_shape", errors);
@@ -142,12 +153,17 @@ public static partial class ModelParser
         {
             var layer = (InputLayer?)LayerRegistry.Parse(first, $"{path}.layers[{index}]", errors);
             skipFirst = true;
+            batchSize ??= layer?.FixedBatchSize;
             return layer?.ExampleShape;
         }
         if (first.ValueKind == JsonValueKind.Object && first.TryGetProperty("input_shape", out var own))
             return ReadShape(own, $"{path}.layers[{index}].input_shape", errors);
         if (first.ValueKind == JsonValueKind.Object && first.TryGetProperty("batch_input_shape", out var batch))
-            return ReadShape(batch, $"{path}.layers[{index}].batch_input_shape", errors)?[1..];
+        {
+            var dims = ReadShape(batch, $"{path}.layers[{index}].batch_input_shape", errors);
+            if (dims is { Length: > 0 } && dims[0] > 0) batchSize ??= dims[0];
+            return dims?[1..];
+        }
         errors.Add(new SpecError($"{path}.input_shape", "is required: the per-example input shape without the batch axis, e.g. [28, 28] (or start the layers with an InputLayer)"));
         return null;
     }

@@ -93,7 +93,7 @@ public class MetricTests
         recall.Update(y, p);
         Assert.Equal(2.0 / 3, precision.Result(), 6);
         Assert.Equal(2.0 / 3, recall.Result(), 6);
-        Assert.Equal("Recall", recall.Name);
+        Assert.Equal("recall", recall.Name); // Keras logs a metric given by class name under the class's default name
         Assert.True(precision.HigherIsBetter);
     }
 
@@ -139,7 +139,7 @@ public class MetricTests
         var m = Spec("\"AUC\"").Create([1], [1]);
         m.Update(tensor(new float[,] { { 0 }, { 1 } }), tensor(new float[,] { { 0.5f }, { 0.5f } }));
         Assert.Equal(0.5, m.Result(), 6);
-        Assert.Equal("AUC", m.Name);
+        Assert.Equal("auc", m.Name);
     }
 
     [Fact]
@@ -217,6 +217,21 @@ public class MetricTests
         Spec("""{"module": "keras.metrics", "class_name": "CategoricalCrossentropy", "config": {"name": "categorical_crossentropy", "dtype": "float32", "from_logits": false, "label_smoothing": 0, "axis": -1}}""");
         Assert.Equal("top_k", Spec("""{"class_name": "TopKCategoricalAccuracy", "config": {"name": "top_k", "dtype": "float32", "k": 3}}""").Name);
     }
+
+    [Theory]
+    [InlineData("\"CategoricalAccuracy\"", "categorical_accuracy")]
+    [InlineData("\"SparseCategoricalAccuracy\"", "sparse_categorical_accuracy")]
+    [InlineData("\"AUC\"", "auc")]
+    [InlineData("\"MeanSquaredError\"", "mean_squared_error")]
+    [InlineData("\"RootMeanSquaredError\"", "root_mean_squared_error")]
+    [InlineData("\"categorical_accuracy\"", "categorical_accuracy")]
+    [InlineData("\"acc\"", "acc")]
+    [InlineData("\"mse\"", "mse")]
+    [InlineData("\"accuracy\"", "accuracy")]
+    [InlineData("""{"class_name": "CategoricalAccuracy", "config": {}}""", "categorical_accuracy")]
+    [InlineData("""{"class_name": "CategoricalAccuracy", "config": {"name": "cat_acc"}}""", "cat_acc")]
+    [InlineData("""{"module": "builtins", "class_name": "function", "config": "sparse_categorical_accuracy", "registered_name": "function"}""", "sparse_categorical_accuracy")]
+    public void MetricLogKey_FollowsKeras_ForEveryWayOfNamingIt(string json, string key) => Assert.Equal(key, Spec(json).Name);
 
     [Fact]
     public void UnknownMetric_ListsAcceptedNames()
