@@ -34,15 +34,19 @@ try
     app.UseExceptionHandler();
     app.UseStatusCodePages();
 
-    app.MapRunsApi();
-    app.MapModelsApi();
-    app.MapKerasApi();
-    app.MapDatasetsApi();
-    app.MapCatalogApi();
-    app.MapTuningApi();
     app.MapServiceHealth();
-    app.MapApiDocs();
-    app.MapJobsDashboard();
+    // A worker node serves its health only; everything a user calls lives on api (or all-in-one) nodes.
+    if (ServiceRole.Read(app.Configuration).ServesApi)
+    {
+        app.MapRunsApi();
+        app.MapModelsApi();
+        app.MapKerasApi();
+        app.MapDatasetsApi();
+        app.MapCatalogApi();
+        app.MapTuningApi();
+        app.MapApiDocs();
+        app.MapJobsDashboard();
+    }
 
     app.Run();
 }

@@ -11,10 +11,10 @@ public static class Health
 {
     public static WebApplicationBuilder AddServiceHealth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks()
-            .AddCheck<DatabaseCheck>("database")
-            .AddCheck<JobServerCheck>("job_server")
-            .AddCheck<LibTorchCheck>("libtorch");
+        var checks = builder.Services.AddHealthChecks().AddCheck<DatabaseCheck>("database");
+        // An api node runs no job server of its own; its health does not depend on the workers'.
+        if (ServiceRole.Read(builder.Configuration).Trains) checks.AddCheck<JobServerCheck>("job_server");
+        checks.AddCheck<LibTorchCheck>("libtorch");
         return builder;
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Datasets;
+using TrainingService.Api.Jobs;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
@@ -70,11 +71,29 @@ public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, Mod
 /// large. Concurrent first requests for one run restore it once. An evicted model is disposed only when the last
 /// request using it has finished.
 /// </summary>
-public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options, IOptions<TrainingOptions> training) : IDisposable
+public sealed class ModelCache : IDisposable
 {
+    private const string Topic = "evict";
+    private readonly IDbContextFactory<TrainingDbContext> _contexts;
+    private readonly IDatasets _datasets;
+    private readonly IOptions<PredictionOptions> _options;
+    private readonly IOptions<TrainingOptions> _training;
+    private readonly IClusterSignals _cluster;
     private readonly Lock _gate = new();
     private readonly LinkedList<(Guid Id, Lazy<Task<LoadedModel>> Model)> _order = new();
     private readonly Dictionary<Guid, LinkedListNode<(Guid Id, Lazy<Task<LoadedModel>> Model)>> _index = [];
+
+    public ModelCache(IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options,
+        IOptions<TrainingOptions> training, IClusterSignals cluster)
+    {
+        _contexts = contexts;
+        _datasets = datasets;
+        _options = options;
+        _training = training;
+        _cluster = cluster;
+        // A run deleted through another node leaves this cache too; after lost signals nothing cached can be trusted.
+        cluster.Subscribe(Topic, RemoveHere, Clear);
+    }
 
     public int Count
     {
@@ -129,7 +148,7 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
                     return loaded;
                 }));
                 _index[runId] = _order.AddFirst((runId, entry));
-                while (_index.Count > Math.Max(1, options.Value.CacheSize))
+                while (_index.Count > Math.Max(1, _options.Value.CacheSize))
                 {
                     var last = _order.Last!;
                     _order.RemoveLast();
@@ -155,7 +174,7 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
     /// still loading are not counted until they are loaded.</summary>
     private void KeepWithinMemory(Guid keep, long keepBytes)
     {
-        var budget = (long)(Math.Max(0, options.Value.CacheMegabytes) * 1024 * 1024);
+        var budget = (long)(Math.Max(0, _options.Value.CacheMegabytes) * 1024 * 1024);
         lock (_gate)
         {
             if (!_index.ContainsKey(keep)) return; // dropped while it loaded (deleted, or pushed out by count)
@@ -194,8 +213,14 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
         }
     }
 
-    /// <summary>Drops a run's model (its run was deleted).</summary>
+    /// <summary>Drops a run's model (its run was deleted) from this node's cache and every other node's.</summary>
     public void Remove(Guid runId)
+    {
+        RemoveHere(runId);
+        _cluster.Publish(Topic, runId);
+    }
+
+    private void RemoveHere(Guid runId)
     {
         lock (_gate)
         {
@@ -219,7 +244,7 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
 
     private async Task<LoadedModel> LoadAsync(Guid runId)
     {
-        await using var db = await contexts.CreateDbContextAsync();
+        await using var db = await _contexts.CreateDbContextAsync();
         var run = await db.Runs.AsNoTracking().Where(r => r.Id == runId)
             .Select(r => new { r.Name, r.SpecJson, r.PreprocessingJson, r.Status }).SingleOrDefaultAsync()
             ?? throw new InvalidOperationException($"Run {runId} does not exist.");
@@ -230,14 +255,16 @@ public sealed class ModelCache(IDbContextFactory<TrainingDbContext> contexts, ID
         var root = spec.RootElement;
         JsonElement? compile = root.TryGetProperty("compile", out var c) ? c : null;
         JsonElement? fit = root.TryGetProperty("fit", out var f) ? f : null;
-        var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, training.Value.Limits);
-        var codec = datasets.CreateCodec(run.PreprocessingJson
+        var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, _training.Value.Limits);
+        var codec = _datasets.CreateCodec(run.PreprocessingJson
             ?? throw new InvalidOperationException($"Run {runId} has no stored preprocessing."));
         var session = ModelSession.Restore(plan, weights);
         return new LoadedModel(runId, run.Name, plan, session, codec, weights.LongLength);
     }
 
-    public void Dispose()
+    public void Dispose() => Clear();
+
+    private void Clear()
     {
         lock (_gate)
         {
