@@ -5,6 +5,7 @@ using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
+using TrainingService.Api.Observability;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Tuning;
 
@@ -19,6 +20,7 @@ try
     builder.AddTuning();
     builder.AddApiDocs();
     builder.AddServiceHealth();
+    builder.AddObservability();
     builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
     builder.Services.AddProblemDetails();
     builder.Services.AddSingleton<IDatasets, CatalogDatasets>();
@@ -35,6 +37,7 @@ try
     app.UseStatusCodePages();
 
     app.MapServiceHealth();
+    app.MapMetrics();
     // A worker node serves its health only; everything a user calls lives on api (or all-in-one) nodes.
     if (ServiceRole.Read(app.Configuration).ServesApi)
     {

@@ -32,18 +32,6 @@ public class CrossValidationTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    public static string Iris(string crossValidation, string? name = "iris-cv", int epochs = 6) => $$$"""
-        {
-          "name": {{{(name is null ? "null" : $"\"{name}\"")}}},
-          "dataset": {"name": "iris", "preprocessing": {"standardize": true, "test_fraction": 0.2, "stratify": true, "seed": 3}},
-          "model": {"input_shape": [4], "layers": [{"type": "Dense", "units": 16, "activation": "relu"},
-                                                   {"type": "Dense", "units": 3, "activation": "softmax"}]},
-          "compile": {"optimizer": {"type": "Adam", "learning_rate": 0.02}, "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
-          "fit": {"epochs": {{{epochs}}}, "batch_size": 16, "seed": 1},
-          "cross_validation": {{{crossValidation}}}
-        }
-        """;
-
     [Fact]
     public void Folds_Stratified_HoldEachExampleOnce_AndEachClassEvenly()
     {
@@ -73,7 +61,7 @@ public class CrossValidationTests : IDisposable
     public async Task FiveFoldRun_TrainsEachFoldAsAChildRun_ReportsMeanAndStdOfStoredFoldMetrics_AndServesTheRefit()
     {
         var client = _factory.CreateClient();
-        var submitted = await client.SubmitAsync(Iris("""{"folds": 5, "stratified": true, "seed": 1, "refit": true}"""));
+        var submitted = await client.SubmitAsync(SweepSpecs.IrisCrossValidation("""{"folds": 5, "stratified": true, "seed": 1, "refit": true}"""));
         var id = submitted.Id();
         Assert.Equal("running", submitted.Status());
         Assert.Equal(6 * 6, submitted.GetProperty("epochs_planned").GetInt32());
@@ -149,7 +137,7 @@ public class CrossValidationTests : IDisposable
     {
         var client = _factory.CreateClient();
         // Folds long enough (the epoch limit, a few seconds each) that none can finish before the cancel arrives.
-        var id = (await client.SubmitAsync(Iris("""{"folds": 4, "refit": true}""", epochs: 1000))).Id();
+        var id = (await client.SubmitAsync(SweepSpecs.IrisCrossValidation("""{"folds": 4, "refit": true}""", epochs: 1000))).Id();
         await using (var db = _factory.NewDbContext())
         {
             var until = DateTime.UtcNow + Patience;
@@ -175,7 +163,7 @@ public class CrossValidationTests : IDisposable
     public async Task BadCrossValidation_IsRefusedWithItsPath_AndWritesNothing(string cv, string? name, string path)
     {
         var client = _factory.CreateClient();
-        var response = await client.PostAsync("/api/runs", Specs.Json(Iris(cv, name)));
+        var response = await client.PostAsync("/api/runs", Specs.Json(SweepSpecs.IrisCrossValidation(cv, name)));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(path, (await response.JsonAsync()).ErrorKeys());
         Assert.Equal(0, _factory.CountRows().Runs);

@@ -93,6 +93,7 @@ public class RunLifecycleTests : IDisposable
     [Theory]
     [InlineData("GET", "")]
     [InlineData("GET", "/metrics")]
+    [InlineData("GET", "/evaluation")]
     [InlineData("GET", "/events")]
     [InlineData("GET", "/weights")]
     [InlineData("POST", "/cancel")]

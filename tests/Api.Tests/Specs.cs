@@ -80,6 +80,12 @@ public static class Specs
         return events;
     }
 
+    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     public static async Task<JsonElement> PostJsonAsync(this HttpClient client, string url, string body) =>
         await (await client.PostAsync(url, Json(body))).JsonAsync();
 }

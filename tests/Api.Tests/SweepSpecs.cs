@@ -6,6 +6,19 @@ namespace TrainingService.Api.Tests;
 /// <summary>Small sweeps on the bundled iris set, and helpers for following them.</summary>
 public static class SweepSpecs
 {
+    /// <summary>A cross-validated run on the bundled iris set.</summary>
+    public static string IrisCrossValidation(string crossValidation, string? name = "iris-cv", int epochs = 6) => $$$"""
+        {
+          "name": {{{(name is null ? "null" : $"\"{name}\"")}}},
+          "dataset": {"name": "iris", "preprocessing": {"standardize": true, "test_fraction": 0.2, "stratify": true, "seed": 3}},
+          "model": {"input_shape": [4], "layers": [{"type": "Dense", "units": 16, "activation": "relu"},
+                                                   {"type": "Dense", "units": 3, "activation": "softmax"}]},
+          "compile": {"optimizer": {"type": "Adam", "learning_rate": 0.02}, "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+          "fit": {"epochs": {{{epochs}}}, "batch_size": 16, "seed": 1},
+          "cross_validation": {{{crossValidation}}}
+        }
+        """;
+
     public static string IrisBase(int epochs = 3, double validationSplit = 0.25, int batchSize = 16) => $$$"""
         {
           "dataset": {"name": "iris", "preprocessing": {"standardize": true, "test_fraction": 0.2, "stratify": true, "seed": 3}},

@@ -211,9 +211,9 @@ public class SweepTests : IDisposable
 
         var cancelled = await client.PostAsync($"/api/sweeps/{id}/cancel", null);
         Assert.Equal(HttpStatusCode.Accepted, cancelled.StatusCode);
-        var sweep = await client.WaitForSweepAsync(id, s => s.Trials().All(t => t.GetProperty("status").GetString() is "cancelled"), TimeSpan.FromSeconds(20));
+        var sweep = await client.WaitForSweepAsync(id, s => s.Trials().All(t => t.GetProperty("status").GetString() is "cancelled"), Patience);
         Assert.Equal("cancelled", sweep.Status());
-        await Task.Delay(1000);
+        await _factory.WaitForIdleJobsAsync(Patience);
 
         await using var db = _factory.NewDbContext();
         var runs = await db.Runs.AsNoTracking().Where(r => r.SweepId == id).ToListAsync();

@@ -24,10 +24,19 @@ public static class TestData
         return stats.Enqueued + stats.Processing + stats.Succeeded + stats.Failed + stats.Scheduled + stats.Deleted;
     }
 
-    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response)
+    /// <summary>Waits until the job server runs and holds no job (every executor has returned), so that a count
+    /// taken afterwards sees all an executor will ever write.</summary>
+    public static async Task WaitForIdleJobsAsync(this ServiceFactory factory, TimeSpan timeout)
     {
-        var text = await response.Content.ReadAsStringAsync();
-        return JsonDocument.Parse(text).RootElement.Clone();
+        var monitoring = factory.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        var until = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var stats = monitoring.GetStatistics();
+            if (stats.Processing + stats.Enqueued == 0) return;
+            if (DateTime.UtcNow > until) throw new TimeoutException($"{stats.Processing} jobs still processing, {stats.Enqueued} enqueued");
+            await Task.Delay(50);
+        }
     }
 
     public static string[] ErrorKeys(this JsonElement problem) =>

@@ -1,4 +1,5 @@
 using TrainingService.Api.Datasets;
+using TrainingService.Api.Jobs;
 using TrainingService.Persistence.Runs;
 using TrainingService.Persistence.Tuning;
 using TrainingService.Training.Data;
@@ -13,7 +14,7 @@ namespace TrainingService.Api.CrossValidation;
 /// preprocessing is fitted on the other folds only (<see cref="FoldSplitter.FitOn"/>), so the score it reports has
 /// not seen its held-out examples through standardisation statistics, imputation values or category lists either.
 /// </summary>
-public sealed class FoldData : IDisposable
+public sealed class FoldData : ITrainingSets
 {
     private readonly List<IDisposable> _owned = [];
 

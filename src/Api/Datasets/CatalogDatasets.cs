@@ -105,12 +105,39 @@ public sealed class CatalogDatasets : IDatasets, IDisposable
         {
             var spec = DatasetSpec.Parse(dataset);
             var prepared = _preparer.PrepareAsync(spec, cancellationToken, fitOn).GetAwaiter().GetResult();
-            return new PreparedData(prepared.Train, prepared.Test, prepared.Preprocessing.ToJson(), prepared);
+            return new PreparedData(prepared.Train, prepared.Test, prepared.Preprocessing.ToJson(), prepared,
+                prepared.Preprocessing.Targets.FirstOrDefault()?.ClassNames);
         }
         catch (Exception e) when (e is DatasetException or CsvException)
         {
             throw new SpecException(AsSpecErrors(e));
         }
+    }
+
+    public async Task<IReadOnlyList<DatasetSample>> SamplesAsync(string name, string split, int offset, int count, CancellationToken cancellationToken)
+    {
+        var d = DatasetCatalog.Find(name);
+        if (d is null || d.Kind != DatasetKind.Images)
+            throw new SpecException("name", $"'{name}' is not a built-in image dataset; samples are shown for image datasets only.");
+        if (DatasetLocator.Locate(d, _options) is null && !_options.AllowDownload)
+            throw new SpecException("name", $"'{d.Name}' is not available on this machine. {DatasetLocator.Instructions(d, _options)}");
+        var raw = await _cache.GetAsync(d.Name, cancellationToken);
+        var (x, y) = split switch
+        {
+            "train" => (raw.TrainX, raw.TrainY),
+            "test" when raw.HasTestSplit => (raw.TestX, raw.TestY),
+            _ => throw new SpecException("split", $"'{d.Name}' has no split '{split}'. Accepted: train{(raw.HasTestSplit ? ", test" : "")}."),
+        };
+        var end = (int)Math.Min(y!.shape[0], (long)offset + count);
+        var samples = new List<DatasetSample>();
+        for (var i = offset; i < end; i++)
+        {
+            using var row = x![i].to_type(TorchSharp.torch.ScalarType.Float32).contiguous();
+            using var labelTensor = y[i].to_type(TorchSharp.torch.ScalarType.Int64);
+            var label = (int)labelTensor.item<long>();
+            samples.Add(new DatasetSample(i, label, raw.ClassNames[label], row.shape.Select(v => (int)v).ToArray(), row.data<float>().ToArray()));
+        }
+        return samples;
     }
 
     public IPredictionCodec CreateCodec(string preprocessingJson) => new Codec(FittedPreprocessing.FromJson(preprocessingJson));

@@ -13,6 +13,8 @@ public static class DatasetsApi
         var api = app.MapGroup("/api/datasets").WithTags("Datasets");
         api.MapGet("/", ListDatasets).WithName("ListDatasets").WithSummary("Built-in and uploaded datasets, and whether each is available here");
         api.MapGet("/{name}", GetDataset).WithName("GetDataset").WithSummary("Shapes, classes, sizes and availability of one dataset");
+        api.MapGet("/{name}/samples", GetSamples).WithName("GetDatasetSamples")
+            .WithSummary("Stored examples of an image dataset (pixels and labels), for looking at the data");
         api.MapPost("/", UploadCsv).WithName("UploadDataset")
             .WithSummary("Upload a CSV (multipart field 'file'); answers its inferred columns and the name runs use (csv:<id>)")
             // Above Kestrel's 30 MB default; the store enforces Datasets:MaxUploadBytes (50 MB by default) itself.
@@ -27,6 +29,28 @@ public static class DatasetsApi
         datasets.Describe(name) is { } d
             ? TypedResults.Ok(d)
             : Problems.NotFound("Dataset not found", $"No dataset is named '{name}'. GET /api/datasets lists them.");
+
+    public const int MaxSamples = 100;
+
+    public static async Task<Results<Ok<IReadOnlyList<DatasetSample>>, ValidationProblem, ProblemHttpResult>> GetSamples(
+        string name, [Microsoft.AspNetCore.Mvc.FromQuery] string? split, [Microsoft.AspNetCore.Mvc.FromQuery] int? offset,
+        [Microsoft.AspNetCore.Mvc.FromQuery] int? count, IDatasets datasets, CancellationToken cancellationToken)
+    {
+        if (datasets.Describe(name) is null)
+            return Problems.NotFound("Dataset not found", $"No dataset is named '{name}'. GET /api/datasets lists them.");
+        var errors = new ValidationErrors();
+        if (offset is < 0) errors.Add("offset", "At least 0.");
+        if (count is < 1 or > MaxSamples) errors.Add("count", $"Between 1 and {MaxSamples}.");
+        if (!errors.IsEmpty) return Problems.Invalid(errors);
+        try
+        {
+            return TypedResults.Ok(await datasets.SamplesAsync(name, split ?? "train", offset ?? 0, count ?? 16, cancellationToken));
+        }
+        catch (SpecException e)
+        {
+            return Problems.Invalid(e);
+        }
+    }
 
     public static async Task<Results<Created<DatasetDescription>, ValidationProblem>> UploadCsv(
         IFormFile? file, IDatasets datasets, CancellationToken cancellationToken)
@@ -44,9 +68,7 @@ public static class DatasetsApi
         }
         catch (SpecException e)
         {
-            var errors = new ValidationErrors();
-            errors.AddRange(e.Errors);
-            return Problems.Invalid(errors);
+            return Problems.Invalid(e);
         }
     }
 }

@@ -8,7 +8,7 @@ using TrainingService.Training.Specs;
 namespace TrainingService.Api.Datasets;
 
 /// <summary>
-/// The seam between the service and the dataset catalog in <c>src/Training</c> (issue 3). Everything the API and
+/// The seam between the service and the dataset catalog in <c>src/Training</c>. Everything the API and
 /// the jobs need from datasets goes through here, so the catalog's own types stay behind one adapter
 /// (<see cref="CatalogDatasets"/>). Problems are <see cref="SpecException"/>s whose paths start with
 /// <c>dataset</c> (or <c>instances</c> for predictions).
@@ -29,6 +29,10 @@ public interface IDatasets
 
     /// <summary>The prediction-time half of the preprocessing stored with a run.</summary>
     IPredictionCodec CreateCodec(string preprocessingJson);
+
+    /// <summary>Examples [offset, offset+count) of an image dataset's split as stored (pixels, label), for looking at;
+    /// throws <see cref="SpecException"/> (paths <c>name</c>, <c>split</c>) for a dataset that is not images or not here.</summary>
+    Task<IReadOnlyList<DatasetSample>> SamplesAsync(string name, string split, int offset, int count, CancellationToken cancellationToken);
 
     /// <summary>Stores an uploaded CSV (once, by content) and reports its inferred columns; the description's
     /// name is what a run puts in <c>dataset.name</c>.</summary>
@@ -55,11 +59,16 @@ public sealed record DatasetCheck(DataSignature? Signature, IReadOnlyList<SpecEr
     public static DatasetCheck Invalid(IReadOnlyList<SpecError> errors) => new(null, errors);
 }
 
-/// <summary>Prepared splits and what was learned from the training split (serialised, stored with the run).</summary>
-public sealed record PreparedData(ArrayDataset Train, ArrayDataset? Test, string PreprocessingJson, IDisposable Owner) : IDisposable
+/// <summary>Prepared splits and what was learned from the training split (serialised, stored with the run).
+/// <paramref name="ClassNames"/> names the classes of the first target when it holds class labels.</summary>
+public sealed record PreparedData(ArrayDataset Train, ArrayDataset? Test, string PreprocessingJson, IDisposable Owner,
+    IReadOnlyList<string>? ClassNames = null) : IDisposable
 {
     public void Dispose() => Owner.Dispose();
 }
+
+/// <summary>One stored example: its position in the split, label, and pixels (H, W, C order, 0-255).</summary>
+public sealed record DatasetSample(int Index, int Label, string LabelName, int[] Shape, float[] Values);
 
 /// <summary>A dataset as the API lists it.</summary>
 public sealed record DatasetDescription(

@@ -25,7 +25,5 @@ public static class Json
         return o;
     }
 
-    public static JsonNode? ParseNode(string? json) => json is null ? null : JsonNode.Parse(json);
-
     public static JsonElement? ParseElement(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using TrainingService.Training.Specs;
 
 namespace TrainingService.Api.Infrastructure;
 
@@ -16,6 +17,14 @@ public static class Problems
 
     public static ValidationProblem Invalid(ValidationErrors errors, string? detail = null) =>
         TypedResults.ValidationProblem(errors.ToDictionary(), detail: detail, title: "The request is not valid.");
+
+    /// <summary>A spec the engine refused: each of its errors under its JSON path.</summary>
+    public static ValidationProblem Invalid(SpecException refused)
+    {
+        var errors = new ValidationErrors();
+        errors.AddRange(refused.Errors);
+        return Invalid(errors);
+    }
 
     public static ValidationProblem Invalid(string path, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [path] = [message] }, title: "The request is not valid.");

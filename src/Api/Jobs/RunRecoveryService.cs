@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Observability;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 
@@ -19,6 +20,7 @@ public sealed class RunRecoveryService(
     ExecutorIdentity identity,
     IOptions<TrainingOptions> options,
     TimeProvider clock,
+    ServiceMetrics metrics,
     ILogger<RunRecoveryService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -39,7 +41,9 @@ public sealed class RunRecoveryService(
             try
             {
                 await using var db = await contexts.CreateDbContextAsync(stoppingToken);
-                foreach (var id in await db.RequeueAbandonedAsync(clock.GetUtcNow(), stoppingToken))
+                var requeued = await db.RequeueAbandonedAsync(clock.GetUtcNow(), stoppingToken);
+                metrics.RunsRecovered(requeued.Count, ServiceMetrics.LeaseLapsed);
+                foreach (var id in requeued)
                 {
                     logger.LogWarning("Run {RunId} lost its executor (lease lapsed); queued again to resume from its checkpoint", id);
                     queue.Enqueue(id);
@@ -65,6 +69,7 @@ public sealed class RunRecoveryService(
             .ToListAsync(ct);
         var orphaned = held.Where(o => identity.IsGonePredecessor(o.LeaseOwner!)).ToList();
         foreach (var o in orphaned) await db.HandBackAsync(o.Id, o.LeaseOwner, clock.GetUtcNow(), ct);
+        metrics.RunsRecovered(orphaned.Count, ServiceMetrics.Restart);
 
         var queued = await db.Runs.Where(r => r.Status == RunStatus.Queued).OrderBy(r => r.CreatedAt).Select(r => r.Id).ToListAsync(ct);
         foreach (var id in queued) queue.Enqueue(id);

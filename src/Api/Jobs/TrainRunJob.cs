@@ -2,10 +2,9 @@ using System.Text.Json;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using TrainingService.Api.CrossValidation;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
-using TrainingService.Api.Tuning;
+using TrainingService.Api.Observability;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Engine;
@@ -28,15 +27,21 @@ public sealed class TrainRunJob(
     RunEvents events,
     RunCancellations cancellations,
     TimeProvider clock,
-    TuningHooks tuning,
+    ITrainingHooks hooks,
+    ServiceMetrics serviceMetrics,
     ILogger<TrainRunJob> logger)
 {
+    /// <summary>Enough misclassified examples for a page of them; each holds its raw input.</summary>
+    public const int MaxMisclassifiedStored = 32;
+
     private volatile bool _lostLease;
 
     [JobDisplayName("Train run {0}")]
     [Queue(RunQueue.QueueName)]
     public async Task ExecuteAsync(Guid runId, CancellationToken cancellationToken)
     {
+        // Everything logged while this run trains (here, in EF Core, in the heartbeat) names it.
+        using var scope = logger.BeginRunScope(runId);
         var owner = identity.Owner;
         var lease = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
         if (!await db.TryClaimAsync(runId, owner, clock.GetUtcNow(), lease, cancellationToken))
@@ -93,14 +98,9 @@ public sealed class TrainRunJob(
         var run = db.Runs.AsNoTracking().Single(r => r.Id == runId);
         using var spec = JsonDocument.Parse(run.SpecJson);
         var root = spec.RootElement;
-        JsonElement? compile = root.TryGetProperty("compile", out var c) ? c : null;
-        JsonElement? fit = root.TryGetProperty("fit", out var f) ? f : null;
-
-        var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, options.Value.Limits);
-        // Issue 7: a fold trains on the other folds and is scored on its own, its preprocessing fitted on the other
-        // folds only.
-        var folds = FoldData.SplitterFor(run, CrossValidationSpec.FromSpec(root));
-        using var data = datasets.Prepare(root.GetProperty("dataset"), ct, folds is null ? null : folds.FitOn);
+        var plan = TrainingPlan.FromSpec(root, options.Value.Limits);
+        var plannedData = hooks.Data(run, root);
+        using var data = datasets.Prepare(root.GetProperty("dataset"), ct, plannedData.FitOn);
         ct.ThrowIfCancellationRequested();
 
         if (db.Runs.Where(r => r.Id == runId && r.LeaseOwner == owner && r.Status == RunStatus.Running)
@@ -129,11 +129,14 @@ public sealed class TrainRunJob(
             : null;
         using var session = initial is null ? ModelSession.Create(plan) : ModelSession.Restore(plan, initial);
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
-        using var split = FoldData.For(data, folds);
+        using var split = plannedData.Take(data);
         // A sweep trial may be stopped at a rung by its observer.
-        var result = session.Fit(split.Train, split.Validation, tuning.Observe(run, recorder), ct, checkpoint?.Data);
+        var result = session.Fit(split.Train, split.Validation, hooks.Observe(run, serviceMetrics.Observe(recorder)), ct, checkpoint?.Data);
 
         var metrics = split.Score is { } test ? session.Evaluate(test) : null;
+        var evaluation = split.Score is { } scored
+            ? ClassificationReport.Compute(session, scored, data.ClassNames, MaxMisclassifiedStored)
+            : null;
         var weights = session.SaveWeights();
         var now = clock.GetUtcNow();
 
@@ -144,6 +147,7 @@ public sealed class TrainRunJob(
                 .SetProperty(r => r.Status, RunStatus.Succeeded)
                 .SetProperty(r => r.FinishedAt, now)
                 .SetProperty(r => r.MetricsJson, metrics == null ? null : JsonSerializer.Serialize(metrics, Json.Options))
+                .SetProperty(r => r.EvaluationJson, evaluation == null ? null : JsonSerializer.Serialize(evaluation, Json.Options))
                 .SetProperty(r => r.BestEpoch, result.BestEpoch)
                 .SetProperty(r => r.StoppedEarly, result.StoppedEarly)
                 .SetProperty(r => r.LeaseOwner, (string?)null)
@@ -170,16 +174,17 @@ public sealed class TrainRunJob(
                 .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null), CancellationToken.None);
     }
 
-    /// <summary>Keeps the lease alive and watches for cancel requests written by any process. Returns false when
-    /// the run stopped being ours (then training is stopped).</summary>
-    private async Task<bool> HeartbeatAsync(Guid runId, string owner, TimeSpan lease, CancellationTokenSource stop, CancellationToken until)
+    /// <summary>Keeps the lease alive and watches for cancel requests written by any process, until
+    /// <paramref name="until"/>; cancels <paramref name="stop"/> when the run stops being ours. A failed poll (the
+    /// database busy, say) is logged and the next poll tries again.</summary>
+    private async Task HeartbeatAsync(Guid runId, string owner, TimeSpan lease, CancellationTokenSource stop, CancellationToken until)
     {
         var poll = TimeSpan.FromSeconds(Math.Max(0.05, options.Value.CancelPollSeconds));
         var renewEvery = lease / 3;
         var lastRenew = clock.GetUtcNow();
-        try
+        while (!until.IsCancellationRequested)
         {
-            while (!until.IsCancellationRequested)
+            try
             {
                 await Task.Delay(poll, until);
                 await using var ctx = await contexts.CreateDbContextAsync(until);
@@ -189,7 +194,7 @@ public sealed class TrainRunJob(
                 {
                     _lostLease = true;
                     await stop.CancelAsync();
-                    return false;
+                    return;
                 }
                 if (state.CancelRequested) await stop.CancelAsync();
                 var now = clock.GetUtcNow();
@@ -199,20 +204,19 @@ public sealed class TrainRunJob(
                     {
                         _lostLease = true;
                         await stop.CancelAsync();
-                        return false;
+                        return;
                     }
                     lastRenew = now;
+                    serviceMetrics.LeaseRenewed();
                 }
             }
+            catch (OperationCanceledException) when (until.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Heartbeat of run {RunId} failed; will retry", runId);
+            }
         }
-        catch (OperationCanceledException) when (until.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Heartbeat of run {RunId} failed; will retry", runId);
-            if (!until.IsCancellationRequested) return await HeartbeatAsync(runId, owner, lease, stop, until);
-        }
-        return true;
     }
 }

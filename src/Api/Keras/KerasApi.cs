@@ -61,9 +61,7 @@ public static class KerasApi
         }
         catch (SpecException e)
         {
-            var errors = new ValidationErrors();
-            errors.AddRange(e.Errors);
-            return Problems.Invalid(errors);
+            return Problems.Invalid(e);
         }
     }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Observability;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Engine;
@@ -79,13 +80,15 @@ public sealed class ModelCache : IDisposable
     private readonly IOptions<PredictionOptions> _options;
     private readonly IOptions<TrainingOptions> _training;
     private readonly IClusterSignals _cluster;
+    private readonly ServiceMetrics _metrics;
     private readonly Lock _gate = new();
     private readonly LinkedList<(Guid Id, Lazy<Task<LoadedModel>> Model)> _order = new();
     private readonly Dictionary<Guid, LinkedListNode<(Guid Id, Lazy<Task<LoadedModel>> Model)>> _index = [];
 
     public ModelCache(IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options,
-        IOptions<TrainingOptions> training, IClusterSignals cluster)
+        IOptions<TrainingOptions> training, ServiceMetrics metrics, IClusterSignals cluster)
     {
+        _metrics = metrics;
         _contexts = contexts;
         _datasets = datasets;
         _options = options;
@@ -131,10 +134,12 @@ public sealed class ModelCache : IDisposable
     private async Task<LoadedModel> GetAsync(Guid runId, CancellationToken ct)
     {
         Lazy<Task<LoadedModel>> entry;
+        var hit = false;
         lock (_gate)
         {
             if (_index.TryGetValue(runId, out var node))
             {
+                hit = true;
                 _order.Remove(node);
                 _order.AddFirst(node);
                 entry = node.Value.Model;
@@ -160,7 +165,9 @@ public sealed class ModelCache : IDisposable
         }
         try
         {
-            return await entry.Value.WaitAsync(ct);
+            var model = await entry.Value.WaitAsync(ct);
+            _metrics.ModelLookedUp(model.Name ?? runId.ToString(), hit);
+            return model;
         }
         catch (Exception) when (entry.Value.IsFaulted)
         {
@@ -252,10 +259,7 @@ public sealed class ModelCache : IDisposable
             .Select(w => w.Data).SingleOrDefaultAsync()
             ?? throw new InvalidOperationException($"Run {runId} has no final weights.");
         using var spec = JsonDocument.Parse(run.SpecJson);
-        var root = spec.RootElement;
-        JsonElement? compile = root.TryGetProperty("compile", out var c) ? c : null;
-        JsonElement? fit = root.TryGetProperty("fit", out var f) ? f : null;
-        var plan = TrainingPlan.Parse(root.GetProperty("model"), compile, fit, _training.Value.Limits);
+        var plan = TrainingPlan.FromSpec(spec.RootElement, _training.Value.Limits);
         var codec = _datasets.CreateCodec(run.PreprocessingJson
             ?? throw new InvalidOperationException($"Run {runId} has no stored preprocessing."));
         var session = ModelSession.Restore(plan, weights);

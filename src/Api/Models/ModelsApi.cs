@@ -159,9 +159,7 @@ public static class ModelsApi
         }
         catch (SpecException e)
         {
-            var errors = new ValidationErrors();
-            errors.AddRange(e.Errors);
-            return Problems.Invalid(errors);
+            return Problems.Invalid(e);
         }
     }
 }

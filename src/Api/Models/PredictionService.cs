@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Observability;
 using TrainingService.Training.Data;
 
 namespace TrainingService.Api.Models;
@@ -12,7 +13,7 @@ namespace TrainingService.Api.Models;
 /// predictions compute at once (the rest wait), so serving cannot starve a training run of cores. With
 /// <c>Prediction:DynamicBatching</c>, concurrent requests for one model share forward passes (<see cref="PredictionBatcher"/>).
 /// </summary>
-public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptions> options) : IDisposable
+public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptions> options, ServiceMetrics metrics) : IDisposable
 {
     private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.MaxConcurrency));
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Lazy<PredictionBatcher>> _batchers = new();
@@ -23,9 +24,17 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
     public Task<IReadOnlyList<JsonObject>> PredictImagesAsync(Guid runId, IReadOnlyList<byte[]> images, CancellationToken ct) =>
         RunAsync(runId, codec => codec.EncodeImages(images), ct);
 
+    /// <summary>Measured from arrival to answer: waiting for a slot and restoring the model count, as a caller sees them.</summary>
     private async Task<IReadOnlyList<JsonObject>> RunAsync(Guid runId, Func<IPredictionCodec, ArrayDataset> encode, CancellationToken ct)
     {
-        if (options.Value.DynamicBatching) return await BatchedAsync(runId, encode, ct);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (predictions, name) = options.Value.DynamicBatching ? await BatchedAsync(runId, encode, ct) : await DirectAsync(runId, encode, ct);
+        metrics.PredictionServed(name ?? runId.ToString(), System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        return predictions;
+    }
+
+    private async Task<(IReadOnlyList<JsonObject> Predictions, string? Name)> DirectAsync(Guid runId, Func<IPredictionCodec, ArrayDataset> encode, CancellationToken ct)
+    {
         await _slots.WaitAsync(ct);
         try
         {
@@ -34,7 +43,7 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
                 using var scope = TorchSharp.torch.NewDisposeScope();
                 using var inputs = encode(model.Codec);
                 var outputs = model.Session.Predict(inputs);
-                return model.Codec.Decode(outputs);
+                return (model.Codec.Decode(outputs), model.Name);
             }, ct);
         }
         finally
@@ -44,7 +53,7 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
     }
 
     /// <summary>Encodes and decodes on this request's thread; the forward pass is shared with concurrent requests.</summary>
-    private async Task<IReadOnlyList<JsonObject>> BatchedAsync(Guid runId, Func<IPredictionCodec, ArrayDataset> encode, CancellationToken ct)
+    private async Task<(IReadOnlyList<JsonObject> Predictions, string? Name)> BatchedAsync(Guid runId, Func<IPredictionCodec, ArrayDataset> encode, CancellationToken ct)
     {
         var o = options.Value;
         var batcher = _batchers.GetOrAdd(runId, _ => new Lazy<PredictionBatcher>(() =>
@@ -64,7 +73,7 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
                 var outputs = await batcher.ForwardAsync(model, inputs.Inputs, ct);
                 using var scope = TorchSharp.torch.NewDisposeScope();
                 foreach (var t in outputs) scope.Attach(t);
-                return model.Codec.Decode(outputs);
+                return (model.Codec.Decode(outputs), model.Name);
             }
         }
         finally

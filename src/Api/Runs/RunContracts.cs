@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -12,37 +13,33 @@ public sealed record SubmitRunRequest(
     JsonElement? Compile,
     JsonElement? Fit);
 
-/// <summary>A run as the API shows it.</summary>
-public sealed record RunResponse(
-    Guid Id,
-    string? Name,
-    string Status,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt,
-    int EpochsCompleted,
-    int EpochsPlanned,
-    JsonElement? Metrics,
-    int? BestEpoch,
-    bool StoppedEarly,
-    bool CancelRequested,
-    int Attempts,
-    string? Error,
-    JsonElement? Summary,
-    JsonElement? Spec);
-
 /// <summary>A run in a listing: no spec, no summary.</summary>
-public sealed record RunListItem(
-    Guid Id,
-    string? Name,
-    string Status,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt,
-    int EpochsCompleted,
-    int EpochsPlanned,
-    JsonElement? Metrics,
-    string? Error);
+public record RunListItem
+{
+    public required Guid Id { get; init; }
+    public string? Name { get; init; }
+    /// <summary>One of the run statuses (see <see cref="RunStatuses"/>).</summary>
+    [Description(RunStatuses.Description)]
+    public required string Status { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+    public int EpochsCompleted { get; init; }
+    public int EpochsPlanned { get; init; }
+    public JsonElement? Metrics { get; init; }
+    public string? Error { get; init; }
+}
+
+/// <summary>A run as the API shows it: the listing's fields, the training outcome, the summary and the spec.</summary>
+public sealed record RunResponse : RunListItem
+{
+    public int? BestEpoch { get; init; }
+    public bool StoppedEarly { get; init; }
+    public bool CancelRequested { get; init; }
+    public int Attempts { get; init; }
+    public JsonElement? Summary { get; init; }
+    public JsonElement? Spec { get; init; }
+}
 
 public sealed record RunPage(IReadOnlyList<RunListItem> Items, int Page, int PageSize, int Total);
 

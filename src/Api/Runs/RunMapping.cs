@@ -7,10 +7,14 @@ namespace TrainingService.Api.Runs;
 /// <summary>Entity → wire, by hand: entities never leave the API.</summary>
 public static class RunMapping
 {
-    public static RunResponse AsRunResponse(this Run run) => new(
-        run.Id, run.Name, run.Status.ToWire(), run.CreatedAt, run.StartedAt, run.FinishedAt,
-        run.EpochsCompleted, run.EpochsPlanned, Json.ParseElement(run.MetricsJson), run.BestEpoch, run.StoppedEarly,
-        run.CancelRequested, run.Attempts, run.Error, Json.ParseElement(run.SummaryJson), Json.ParseElement(run.SpecJson));
+    public static RunResponse AsRunResponse(this Run run) => new()
+    {
+        Id = run.Id, Name = run.Name, Status = run.Status.ToWire(), CreatedAt = run.CreatedAt, StartedAt = run.StartedAt,
+        FinishedAt = run.FinishedAt, EpochsCompleted = run.EpochsCompleted, EpochsPlanned = run.EpochsPlanned,
+        Metrics = Json.ParseElement(run.MetricsJson), Error = run.Error, BestEpoch = run.BestEpoch, StoppedEarly = run.StoppedEarly,
+        CancelRequested = run.CancelRequested, Attempts = run.Attempts, Summary = Json.ParseElement(run.SummaryJson),
+        Spec = Json.ParseElement(run.SpecJson),
+    };
 
     public static EpochMetricResponse AsResponse(this EpochMetric metric)
     {

@@ -9,6 +9,7 @@ using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
+using TrainingService.Api.Observability;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Keras;
@@ -39,6 +40,8 @@ public static class RunsApi
         api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("List runs, newest first");
         api.MapGet("/{id:guid}", GetRun).WithName("GetRun").WithSummary("A run with its status, metrics, summary and spec");
         api.MapGet("/{id:guid}/metrics", GetMetrics).WithName("GetRunMetrics").WithSummary("One row per finished epoch");
+        api.MapGet("/{id:guid}/evaluation", GetEvaluation).WithName("GetRunEvaluation")
+            .WithSummary("A classifier's test-set confusion matrix, per-class precision/recall/F1 and misclassified examples");
         api.MapGet("/{id:guid}/events", StreamEvents).WithName("StreamRunEvents")
             .WithSummary("Server-Sent Events: status changes and one event per epoch, live");
         api.MapPost("/{id:guid}/cancel", CancelRun).WithName("CancelRun").WithSummary("Stop a queued or running run");
@@ -93,9 +96,7 @@ public static class RunsApi
             }
             catch (SpecException e)
             {
-                var archiveErrors = new ValidationErrors();
-                archiveErrors.AddRange(e.Errors);
-                return Problems.Invalid(archiveErrors);
+                return Problems.Invalid(e);
             }
         }
 
@@ -173,8 +174,11 @@ public static class RunsApi
             .Skip((p - 1) * size).Take(size)
             .Select(r => new { r.Id, r.Name, r.Status, r.CreatedAt, r.StartedAt, r.FinishedAt, r.EpochsCompleted, r.EpochsPlanned, r.MetricsJson, r.Error })
             .ToListAsync(cancellationToken);
-        var items = rows.Select(r => new RunListItem(r.Id, r.Name, r.Status.ToWire(), r.CreatedAt, r.StartedAt, r.FinishedAt,
-            r.EpochsCompleted, r.EpochsPlanned, Json.ParseElement(r.MetricsJson), r.Error)).ToList();
+        var items = rows.Select(r => new RunListItem
+        {
+            Id = r.Id, Name = r.Name, Status = r.Status.ToWire(), CreatedAt = r.CreatedAt, StartedAt = r.StartedAt, FinishedAt = r.FinishedAt,
+            EpochsCompleted = r.EpochsCompleted, EpochsPlanned = r.EpochsPlanned, Metrics = Json.ParseElement(r.MetricsJson), Error = r.Error,
+        }).ToList();
         return TypedResults.Ok(new RunPage(items, p, size, total));
     }
 
@@ -190,8 +194,21 @@ public static class RunsApi
         return TypedResults.Ok(rows.Select(m => m.AsResponse()).ToList());
     }
 
+    public static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> GetEvaluation(Guid id, TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == id)
+            .Select(r => new { r.Status, r.EvaluationJson, r.Role }).SingleOrDefaultAsync(cancellationToken);
+        if (run is null) return Problems.RunNotFound(id);
+        if (run.EvaluationJson is { } json) return TypedResults.Ok(Json.ParseElement(json)!.Value);
+        if (run.Status != RunStatus.Succeeded)
+            return Problems.Conflict("Run not finished", $"Run {id} is {run.Status.ToWire()}; the evaluation is computed when a run succeeds.");
+        return Problems.NotFound("No evaluation",
+            $"Run {id} has no classification evaluation: its model is not a classifier over the dataset's classes, it had no test set " +
+            "to score on, or it finished before evaluations were stored.");
+    }
+
     public static async Task<Results<ServerSentEventsResult<string>, ProblemHttpResult>> StreamEvents(
-        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events,
+        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, ILoggerFactory loggers,
         [FromHeader(Name = "Last-Event-ID")] string? lastEventId, CancellationToken cancellationToken)
     {
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
@@ -199,15 +216,17 @@ public static class RunsApi
             if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return Problems.RunNotFound(id);
         }
         var after = int.TryParse(lastEventId?.Replace("epoch-", ""), out var n) ? n : 0;
-        return TypedResults.ServerSentEvents(RunEventStream(id, after, contexts, events, cancellationToken));
+        return TypedResults.ServerSentEvents(RunEventStream(id, after, contexts, events, loggers.CreateLogger(typeof(RunsApi)), cancellationToken));
     }
 
     /// <summary>Replays finished epochs, then follows the run until it ends. Each round re-reads the database, so
     /// the stream is right whichever process trains the run; in-process events only make it prompt.</summary>
     private static async IAsyncEnumerable<SseItem<string>> RunEventStream(
-        Guid id, int afterEpoch, IDbContextFactory<TrainingDbContext> contexts, RunEvents events,
+        Guid id, int afterEpoch, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, ILogger logger,
         [EnumeratorCancellation] CancellationToken ct)
     {
+        // A scope cannot span a yield (the caller's context comes back with each item), so each line opens its own.
+        using (logger.BeginRunScope(id)) logger.LogDebug("Event stream opened after epoch {Epoch}", afterEpoch);
         string? lastStatus = null;
         var lastEpoch = afterEpoch;
         while (!ct.IsCancellationRequested)
@@ -223,6 +242,7 @@ public static class RunsApi
             }
             if (run is null)
             {
+                using (logger.BeginRunScope(id)) logger.LogDebug("Event stream ends: the run was deleted");
                 yield return new SseItem<string>(JsonSerializer.Serialize(new { id, status = "deleted" }, Json.Options), "status");
                 yield break;
             }
@@ -240,6 +260,7 @@ public static class RunsApi
             }
             if (run.Status.IsTerminal())
             {
+                using (logger.BeginRunScope(id)) logger.LogDebug("Event stream ends: the run is {Status} after epoch {Epoch}", run.Status.ToWire(), lastEpoch);
                 yield return StatusEvent(run);
                 yield break;
             }

@@ -19,9 +19,6 @@ public sealed record AshaSettings(int GracePeriod = 1, int ReductionFactor = 3)
 public sealed record Objective(string Metric, string Mode)
 {
     public bool Maximize => Mode == "max";
-
-    /// <summary>True when <paramref name="a"/> is better than <paramref name="b"/>.</summary>
-    public bool Better(double a, double b) => Maximize ? a > b : a < b;
 }
 
 /// <summary>A sweep request as accepted (normalised: every default filled in). Stored as the sweep's spec; the

@@ -196,9 +196,7 @@ public sealed partial class SweepSubmission(RunSubmission runs, IOptions<Trainin
     private TrainingPlan Plan(JsonObject spec)
     {
         using var doc = JsonDocument.Parse(spec.ToJsonString());
-        var r = doc.RootElement;
-        return TrainingPlan.Parse(r.GetProperty("model"), r.TryGetProperty("compile", out var c) ? c : null,
-            r.TryGetProperty("fit", out var f) ? f : null, training.Value.Limits);
+        return TrainingPlan.FromSpec(doc.RootElement, training.Value.Limits);
     }
 
     private static string Describe(ValidationErrors problems) =>

@@ -1,16 +1,18 @@
 using TrainingService.Api.CrossValidation;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Jobs;
 using TrainingService.Api.Sweeps;
 
 namespace TrainingService.Api.Tuning;
 
-/// <summary>Cross-validation and sweeps (issue 7), wired in one place.</summary>
+/// <summary>Cross-validation and sweeps, wired in one place; they reach into training only through
+/// <see cref="ITrainingHooks"/>.</summary>
 public static class TuningSetup
 {
     public static WebApplicationBuilder AddTuning(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<TuningOptions>(builder.Configuration.GetSection(TuningOptions.Section));
-        builder.Services.AddSingleton<TuningHooks>();
+        builder.Services.AddSingleton<ITrainingHooks, TuningHooks>();
         builder.Services.AddSingleton<AshaScheduler>();
         builder.Services.AddScoped<SweepSubmission>();
         builder.Services.AddSingleton<SweepService>();

@@ -78,6 +78,9 @@ namespace TrainingService.Persistence.MigrationsPostgres
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
+                    b.Property<string>("EvaluationJson")
+                        .HasColumnType("text");
+
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("bigint");
 

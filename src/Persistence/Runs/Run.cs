@@ -25,6 +25,10 @@ public sealed class Run
     /// <summary>Final test-set metrics as a JSON object (<c>{"loss":0.31,"accuracy":0.89}</c>).</summary>
     public string? MetricsJson { get; set; }
 
+    /// <summary>For a classifier: the test set's confusion matrix, per-class precision/recall/F1 and a few
+    /// misclassified examples, as JSON (written with the final metrics).</summary>
+    public string? EvaluationJson { get; set; }
+
     /// <summary>What the data preparation learned from the training split, serialised; prediction reuses it.</summary>
     public string? PreprocessingJson { get; set; }
 
@@ -47,7 +51,7 @@ public sealed class Run
     /// <summary>How many times an executor has claimed this run (1 = never interrupted).</summary>
     public int Attempts { get; set; }
 
-    // Tuning (issue 7): how this run belongs to a cross-validation run or a sweep. Null on an ordinary run.
+    // How this run belongs to a cross-validation run or a sweep. Null on an ordinary run.
 
     /// <summary>What the run is for: null (ordinary), or one of <see cref="Tuning.RunRoles"/>.</summary>
     public string? Role { get; set; }

@@ -10,12 +10,8 @@ namespace TrainingService.Training.Data;
 /// </summary>
 public sealed class ArrayDataset : IDisposable
 {
-    private readonly bool _ownsTensors;
-
+    /// <summary>The dataset owns the tensors: disposing it disposes them (a slice's views keep their storage alive).</summary>
     public ArrayDataset(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> targets, IBatchTransform? transform = null)
-        : this(inputs, targets, transform, ownsTensors: true) { }
-
-    private ArrayDataset(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> targets, IBatchTransform? transform, bool ownsTensors)
     {
         if (inputs.Count == 0) throw new ArgumentException("A dataset needs at least one input array.", nameof(inputs));
         Count = inputs[0].shape[0];
@@ -27,7 +23,6 @@ public sealed class ArrayDataset : IDisposable
         Inputs = inputs;
         Targets = targets;
         Transform = transform;
-        _ownsTensors = ownsTensors;
     }
 
     public long Count { get; }
@@ -38,16 +33,15 @@ public sealed class ArrayDataset : IDisposable
     /// <summary>Examples [start, end) as views over the same storage.</summary>
     public ArrayDataset Slice(long start, long end) =>
         new(Inputs.Select(t => t.narrow(0, start, end - start)).ToArray(),
-            Targets.Select(t => t.narrow(0, start, end - start)).ToArray(), Transform, ownsTensors: true);
+            Targets.Select(t => t.narrow(0, start, end - start)).ToArray(), Transform);
 
     /// <summary>The examples at <paramref name="indices"/> (an int64 tensor), as copies.</summary>
     public ArrayDataset Take(Tensor indices) =>
         new(Inputs.Select(t => t.index_select(0, indices)).ToArray(),
-            Targets.Select(t => t.index_select(0, indices)).ToArray(), Transform, ownsTensors: true);
+            Targets.Select(t => t.index_select(0, indices)).ToArray(), Transform);
 
     public void Dispose()
     {
-        if (!_ownsTensors) return;
         foreach (var t in Inputs) t.Dispose();
         foreach (var t in Targets) t.Dispose();
     }

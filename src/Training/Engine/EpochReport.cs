@@ -6,4 +6,8 @@ public sealed record EpochReport(
     int Epoch,
     IReadOnlyDictionary<string, double> Logs,
     double LearningRate,
-    double DurationSeconds);
+    double DurationSeconds)
+{
+    /// <summary>Training examples the epoch went through (validation excluded): throughput is this over the duration.</summary>
+    public long Samples { get; init; }
+}

@@ -44,8 +44,4 @@ public sealed record FitOptions
         }
         return errors;
     }
-
-    /// <summary>Makes the working callbacks for one fit.</summary>
-    public IReadOnlyList<Callback> CreateCallbacks(CompileOptions compile) =>
-        Callbacks.Select(c => c.Create(compile.LogKeys(true))).ToArray();
 }

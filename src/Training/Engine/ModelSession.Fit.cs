@@ -13,7 +13,6 @@ namespace TrainingService.Training.Engine;
 
 public sealed partial class ModelSession
 {
-    private Optimizer? _optimizer;
 
     /// <summary>
     /// Trains as Keras's fit does: without <paramref name="validation"/>, <c>validation_split</c> takes the LAST fraction of
@@ -51,8 +50,7 @@ public sealed partial class ModelSession
     {
         var fit = Plan.Fit;
         var parameters = _model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
-        _optimizer = Plan.Compile.Optimizer.Create(parameters);
-        var optimizer = _optimizer;
+        var optimizer = Plan.Compile.Optimizer.Create(parameters);
         var callbacks = fit.Callbacks.Select(c => c.Create(Plan.Compile.LogKeys(validation is not null))).ToList();
         var control = new TrainingControl(() => optimizer.LearningRate, v => optimizer.LearningRate = v, SnapshotWeights, LoadWeights);
         var history = new List<EpochReport>();
@@ -77,7 +75,7 @@ public sealed partial class ModelSession
             }
             foreach (var c in callbacks) c.OnEpochEnd(epoch, logs, control);
             stoppedEarly = control.StopTraining && epoch + 1 < fit.Epochs;
-            var report = new EpochReport(epoch + 1, logs, learningRate, clock.Elapsed.TotalSeconds);
+            var report = new EpochReport(epoch + 1, logs, learningRate, clock.Elapsed.TotalSeconds) { Samples = train.Count };
             history.Add(report);
             var epochDone = epoch + 1;
             observer?.OnEpochEnd(report, () => SaveCheckpoint(epochDone, optimizer, callbacks, control, history));

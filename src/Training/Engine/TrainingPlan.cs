@@ -32,6 +32,12 @@ public sealed class TrainingPlan
     public int Epochs => Fit.Epochs;
     public int BatchSize => Fit.BatchSize;
 
+    /// <summary>The plan of a whole run spec (its <c>model</c>, and its <c>compile</c> and <c>fit</c> when present), as
+    /// the service stores it.</summary>
+    public static TrainingPlan FromSpec(JsonElement spec, EngineLimits? limits = null) =>
+        Parse(spec.GetProperty("model"), spec.TryGetProperty("compile", out var compile) ? compile : null,
+            spec.TryGetProperty("fit", out var fit) ? fit : null, limits);
+
     public static TrainingPlan Parse(JsonElement model, JsonElement? compile, JsonElement? fit, EngineLimits? limits = null)
     {
         limits ??= new EngineLimits();

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PureHDF;
 using TrainingService.Training.Engine;
+using TrainingService.Training.Layers;
 using TrainingService.Training.Models;
 using TrainingService.Training.Specs;
 using static TorchSharp.torch;
@@ -135,6 +136,95 @@ public static class KerasArchive
             }
         }
         return output.ToArray();
+    }
+
+    /// <summary>
+    /// A trained model as Keras 3 writes it with <c>model.save("m.keras")</c>: config.json from
+    /// <see cref="KerasExporter"/>, metadata.json (with <paramref name="metadata"/> under <c>training_service</c>: the
+    /// run's preprocessing), and model.weights.h5 laid out as <c>saving_lib._save_state</c> walks the model — a
+    /// <c>vars</c> group per saveable carrying its <c>name</c> attribute (the model at the root, each layer at
+    /// <c>layers/&lt;class in snake case, numbered&gt;</c>, an RNN's cell at <c>cell</c>, Bidirectional's
+    /// <c>forward_layer</c>/<c>backward_layer</c>), each holding its variables as datasets <c>0..n</c>.
+    /// </summary>
+    public static byte[] Export(ModelDefinition model, IReadOnlyDictionary<string, Tensor> state, string name, JsonObject? metadata = null)
+    {
+        var config = KerasExporter.Export(model, name);
+        // The importer computes the weight groups from the document it reads; exporting through it keeps one rule.
+        var conversion = KerasImporter.Convert(JsonSerializer.SerializeToElement(config));
+        var groups = conversion.Layers.ToDictionary(o => o.NativeName, o => o.WeightsPath, StringComparer.Ordinal);
+        var variables = KerasVariables.FromState(model, state);
+        var root = new H5File();
+        Vars(root, "", name);
+        if (!model.IsSequential || model.Inputs.Count != 1)
+            // Functional models list their InputLayers first (KerasExporter), so they take the first input_layer names.
+            for (var i = 0; i < model.Inputs.Count; i++) Vars(root, i == 0 ? "layers/input_layer" : $"layers/input_layer_{i}", model.Inputs[i].Name);
+        foreach (var node in model.Layers)
+        {
+            var group = groups[node.Name];
+            Vars(root, group, node.Name);
+            foreach (var (scope, owner) in Scopes(node.Layer)) Vars(root, $"{group}/{scope}", owner);
+            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var v in variables.Where(v => v.Layer == node.Name))
+            {
+                var vars = Vars(root, v.Scope.Length == 0 ? group : $"{group}/{v.Scope}", null);
+                var i = counts.GetValueOrDefault(v.Scope);
+                counts[v.Scope] = i + 1;
+                vars[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new H5Dataset(v.Data, fileDims: v.Shape.Select(d => (ulong)d).ToArray());
+            }
+        }
+        using var output = new MemoryStream();
+        using (var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            var meta = new JsonObject { ["keras_version"] = ExportKerasVersion, ["date_saved"] = DateTime.UtcNow.ToString("yyyy-MM-dd@HH:mm:ss") };
+            if (metadata is not null) meta["training_service"] = metadata.DeepClone();
+            Write(zip, MetadataEntry, meta.ToJsonString());
+            Write(zip, ConfigEntry, config.ToJsonString());
+            using var h5 = new MemoryStream();
+            root.Write(h5);
+            using var s = zip.CreateEntry(WeightsEntry).Open();
+            h5.Position = 0;
+            h5.CopyTo(s);
+        }
+        return output.ToArray();
+    }
+
+    /// <summary>The Keras version an exported archive claims: the config follows Keras 3.x's layout (DTypePolicy dicts).</summary>
+    public const string ExportKerasVersion = "3.11.3";
+
+    /// <summary>The saveables nested in a layer, by group path below it, with the names Keras gives them.</summary>
+    private static IEnumerable<(string Scope, string Name)> Scopes(Layer layer)
+    {
+        static string CellName(Layer l) => ModelParser.KerasSnakeCase(LayerRegistry.NameOf(l.GetType())) + "_cell";
+        switch (layer)
+        {
+            case RecurrentConfig:
+                yield return ("cell", CellName(layer));
+                break;
+            case Bidirectional b:
+                yield return ("forward_layer", "forward_" + b.Wrapped.Layer.Name);
+                yield return ("forward_layer/cell", CellName(b.Wrapped.Layer));
+                var back = b.BackwardLayer?.Layer ?? b.Wrapped.Layer;
+                yield return ("backward_layer", "backward_" + back.Name);
+                yield return ("backward_layer/cell", CellName(back));
+                break;
+            case TimeDistributed t:
+                yield return ("layer", t.Wrapped.Layer.Name);
+                foreach (var (scope, name) in Scopes(t.Wrapped.Layer)) yield return ($"layer/{scope}", name);
+                break;
+        }
+    }
+
+    /// <summary>The <c>vars</c> group at <paramref name="path"/>, created (with its owner's name) if missing.</summary>
+    private static H5Group Vars(H5Group root, string path, string? owner)
+    {
+        H5Group group = root;
+        foreach (var part in (path.Length == 0 ? "vars" : path + "/vars").Split('/'))
+        {
+            if (!group.TryGetValue(part, out var child)) group[part] = child = new H5Group();
+            group = (H5Group)child;
+        }
+        if (owner is not null) group.Attributes["name"] = owner;
+        return group;
     }
 
     private static void Write(ZipArchive zip, string name, string text)

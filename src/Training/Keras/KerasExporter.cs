@@ -138,6 +138,8 @@ public static class KerasExporter
             // Keras 3's Dense leaves activity_regularizer to the base config, which writes it only when set.
             if (value is null && layer is Dense && key.Name == "activity_regularizer") continue;
             if (layer is SpatialDropout1D or SpatialDropout2D && key.Name == "noise_shape" && value is null) continue;
+            // Read from tf.keras 2 configs (always 1), but Keras 3's transposed convolutions reject the key.
+            if (layer is BaseConvTranspose && key.Name == "groups") continue;
             if (key.Name is "activation" or "recurrent_activation" && value is ActivationRegistry.HardSigmoidKeras2)
             {
                 errors.Add(new SpecError($"{path}.{key.Name}", "Keras 2's hard_sigmoid (clip(0.2x + 0.5, 0, 1)) has no Keras 3 equivalent"));

@@ -43,13 +43,12 @@ internal static class KerasWeights
                 if (d.UseBias) state[prefix + "bias"] = v[1];
                 break;
             }
-            case Conv1D or Conv2D or Conv2DTranspose:
+            case BaseConv c:
             {
-                var useBias = layer switch { Conv1D c => c.UseBias, Conv2D c => c.UseBias, Conv2DTranspose c => c.UseBias, _ => false };
-                var v = r.Vars(group, useBias ? 2 : 1);
+                var v = r.Vars(group, c.UseBias ? 2 : 1);
                 if (v is null) return;
                 state[prefix + "weight"] = ChannelsFirstKernel(v[0]);
-                if (useBias) state[prefix + "bias"] = v[1];
+                if (c.UseBias) state[prefix + "bias"] = v[1];
                 break;
             }
             case Embedding:

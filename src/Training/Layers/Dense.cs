@@ -1,28 +1,14 @@
-using TrainingService.Training.Activations;
-using TrainingService.Training.Initializers;
-using TrainingService.Training.Regularizers;
 using TrainingService.Training.Specs;
 using static TorchSharp.torch;
 
 namespace TrainingService.Training.Layers;
 
 /// <summary>Keras Dense: <c>activation(x · kernel + bias)</c> on the last axis.</summary>
-public sealed record Dense : Layer
+public sealed record Dense : KernelLayer
 {
     [Range(1)] public required int Units { get; init; }
-    [ActivationName] public string? Activation { get; init; } = "linear";
-    public bool UseBias { get; init; } = true;
-    public Initializer KernelInitializer { get; init; } = Initializer.Named("glorot_uniform");
-    public Initializer BiasInitializer { get; init; } = Initializer.Named("zeros");
-    public Regularizer? KernelRegularizer { get; init; }
-    public Regularizer? BiasRegularizer { get; init; }
-    public Regularizer? ActivityRegularizer { get; init; }
-    public System.Text.Json.JsonElement? KernelConstraint { get; init; }
-    public System.Text.Json.JsonElement? BiasConstraint { get; init; }
 
     public override bool KeepsMask => true;
-
-    public override IEnumerable<SpecError> Validate(string path) => Constraints.RejectSet(path, ("kernel_constraint", KernelConstraint), ("bias_constraint", BiasConstraint));
 
     public override Shape[] OutputShapes(Shape[] inputs)
     {
@@ -38,34 +24,11 @@ public sealed record Dense : Layer
         ((long)inputs[0].Last * Units + (UseBias ? Units : 0), 0);
 
     public override LayerModule Build(Shape[] inputs, BuildContext context) => new DenseModule(this, inputs[0].Last, context);
-}
 
-internal sealed class DenseModule : UnaryModule
-{
-    private readonly TorchSharp.Modules.Parameter weight;
-    private readonly TorchSharp.Modules.Parameter? bias;
-    private readonly Dense _config;
-    private readonly Func<Tensor, Tensor> _activation;
-
-    public DenseModule(Dense config, int inputDim, BuildContext context) : base(config.Name)
+    // Keras's kernel is (in, units); torch's linear weight is (units, in).
+    private sealed class DenseModule(Dense config, int inputDim, BuildContext context)
+        : KernelModule(config, [inputDim, config.Units], [1, 0], config.Units, context)
     {
-        _config = config;
-        _activation = ActivationRegistry.Get(config.Activation);
-        using var kernel = config.KernelInitializer.Create([inputDim, config.Units], context.Rng);
-        weight = new TorchSharp.Modules.Parameter(kernel.t().contiguous());
-        if (config.UseBias) bias = new TorchSharp.Modules.Parameter(config.BiasInitializer.Create([config.Units], context.Rng));
-        RegisterComponents();
-    }
-
-    public override Tensor Forward(Tensor input, ForwardContext context)
-    {
-        var z = nn.functional.linear(input, weight, bias);
-        return Activate(z, _config.Activation, _activation, _config.ActivityRegularizer, context);
-    }
-
-    public override IEnumerable<Tensor> Penalties()
-    {
-        if (_config.KernelRegularizer is not null) yield return _config.KernelRegularizer.Penalty(weight);
-        if (_config.BiasRegularizer is not null && bias is not null) yield return _config.BiasRegularizer.Penalty(bias);
+        public override Tensor Forward(Tensor input, ForwardContext context) => Activate(nn.functional.linear(input, Weight, Bias), context);
     }
 }

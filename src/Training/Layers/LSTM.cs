@@ -8,7 +8,8 @@ namespace TrainingService.Training.Layers;
 /// Keras LSTM. Weights are drawn in Keras's layout (kernel (in, 4u) glorot, recurrent (u, 4u) orthogonal, gates
 /// [i|f|c|o], forget bias 1 with <c>unit_forget_bias</c>) and stored in PyTorch's, whose gate order is the same.
 /// Keras has one bias: it lives in <c>bias_ih</c>, and <c>bias_hh</c> stays zero and frozen. libtorch's fused kernel
-/// runs whenever the config allows (tanh/sigmoid, no recurrent dropout, no mask); otherwise a step loop does.
+/// runs whenever the config allows (tanh/sigmoid, no recurrent dropout, no mask) and computes this shape exactly on
+/// this processor (<see cref="FusedLstmCheck"/>); otherwise a step loop does.
 /// </summary>
 public sealed record LSTM : RecurrentConfig
 {
@@ -28,12 +29,14 @@ internal sealed class LstmModule : RecurrentModule
     private readonly TorchSharp.Modules.LSTM lstm;
     private readonly LSTM _c;
     private readonly Func<Tensor, Tensor> _act, _recAct;
+    private readonly bool _fusedExact;
 
     public LstmModule(LSTM c, int inputDim, BuildContext context) : base(c)
     {
         _c = c;
         _act = ActivationRegistry.Get(c.Activation);
         _recAct = ActivationRegistry.Get(c.RecurrentActivation);
+        _fusedExact = FusedLstmCheck.IsExact(inputDim, c.Units, c.UseBias);
         lstm = nn.LSTM(inputDim, c.Units, bias: c.UseBias, batchFirst: true);
         using (no_grad())
         {
@@ -59,10 +62,14 @@ internal sealed class LstmModule : RecurrentModule
 
     protected override int StateCount => 2;
 
-    protected override bool FusedActivations => _c.Activation == "tanh" && _c.RecurrentActivation == "sigmoid";
+    protected override bool FusedActivations => _c.Activation == "tanh" && _c.RecurrentActivation == "sigmoid" && _fusedExact;
 
     protected override (Tensor Sequence, Tensor[] States) Fused(Tensor x)
     {
+        // libtorch's CPU LSTM (TorchSharp 0.107) computes wrong values under no_grad — its inference-only kernel;
+        // checked against a hand-written step, off by up to 0.2 — so it always runs the training kernel, whose
+        // results match Keras (and ONNX Runtime) within 1e-6. Predict detaches the outputs.
+        using var grad = enable_grad();
         var (output, hn, cn) = lstm.forward(x);
         return (output, [hn[0], cn[0]]);
     }

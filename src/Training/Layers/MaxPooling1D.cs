@@ -2,18 +2,9 @@ using TrainingService.Training.Specs;
 
 namespace TrainingService.Training.Layers;
 
-/// <summary>Keras MaxPooling1D on (steps, channels): the max over each window; <c>strides</c> defaults to <c>pool_size</c>.</summary>
+/// <summary>Keras MaxPooling1D on (steps, channels): the max over each window.</summary>
 [KerasName("MaxPooling1D", "MaxPool1D")]
-public sealed record MaxPooling1D : Layer
+public sealed record MaxPooling1D : BasePooling
 {
-    [Tuple(1), Range(1)] public int[] PoolSize { get; init; } = [2];
-    [Tuple(1), Range(1)] public int[]? Strides { get; init; }
-    [OneOf("valid", "same")] public string Padding { get; init; } = "valid";
-    [OneOf("channels_last")] public string DataFormat { get; init; } = "channels_last";
-
-    private int[] Stride => Strides ?? PoolSize;
-
-    public override Shape[] OutputShapes(Shape[] inputs) => [Pooling.OutputShape(inputs[0], PoolSize, Stride, Padding, Expects)];
-
-    public override LayerModule Build(Shape[] inputs, BuildContext context) => new PoolingModule(Name, max: true, PoolSize, Stride, Padding);
+    public MaxPooling1D() : base(1, max: true) { }
 }

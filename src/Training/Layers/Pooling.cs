@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace TrainingService.Training.Layers;
 
-/// <summary>Shared shape rule and module of the 1-D and 2-D max/average pooling layers. "same" pads as Keras does
+/// <summary>The shape rule and module of <see cref="BasePooling"/>. "same" pads as Keras does
 /// (extra at the end); max pooling pads with −∞ and average pooling leaves padding out of the average
 /// (Keras's <c>count_include_pad=False</c>).</summary>
 internal static class Pooling

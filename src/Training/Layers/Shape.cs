@@ -20,8 +20,6 @@ public sealed class Shape : IEquatable<Shape>
         return new Shape(dims);
     }
 
-    public long[] WithBatch(long batch) => [batch, .. Dims.Select(d => (long)d)];
-
     public bool Equals(Shape? other) => other is not null && Dims.SequenceEqual(other.Dims);
     public override bool Equals(object? obj) => Equals(obj as Shape);
     public override int GetHashCode() => Dims.Aggregate(17, (h, d) => h * 31 + d);

@@ -15,9 +15,9 @@ public sealed record AUC : MetricConfig
     public bool MultiLabel { get; init; }
     [Range(1)] public int? NumLabels { get; init; }
     public bool FromLogits { get; init; }
-    public Optimizers.NumberList? Thresholds { get; init; }
+    public NumberList? Thresholds { get; init; }
     /// <summary>Keras writes <c>label_weights: null</c>; weighting labels is not supported.</summary>
-    public Optimizers.NumberList? LabelWeights { get; init; }
+    public NumberList? LabelWeights { get; init; }
 
     public override string DefaultName => "auc";
     public override bool HigherIsBetter => true;

@@ -30,7 +30,4 @@ public sealed record ModelDefinition(
     bool IsSequential)
 {
     public IReadOnlyList<string> OutputNames => Outputs.Select(o => o.Node).ToArray();
-
-    /// <summary>The layer producing each output, for losses that read its activation.</summary>
-    public Layer OutputLayer(int i) => Layers.First(l => l.Name == Outputs[i].Node).Layer;
 }

@@ -24,8 +24,8 @@ public sealed class AdadeltaOptimizer : Optimizer
     public AdadeltaOptimizer(Adadelta config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {
         _config = config;
-        _accumulatedGrad = Parameters.Select((_, i) => Slot(i)).ToArray();
-        _accumulatedDelta = Parameters.Select((_, i) => Slot(i)).ToArray();
+        _accumulatedGrad = AddSlot("accumulated_grad");
+        _accumulatedDelta = AddSlot("accumulated_delta_var");
     }
 
     protected override void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step)
@@ -37,14 +37,5 @@ public sealed class AdadeltaOptimizer : Optimizer
         var delta = edx.add(ε).sqrt_().mul_(grad).div_(eg.add(ε).sqrt_()).neg_();
         edx.mul_(ρ).add_(delta.mul(delta), 1 - ρ);
         parameter.add_(delta.mul_(learningRate));
-    }
-
-    public override IEnumerable<(string Name, Tensor Value)> State()
-    {
-        for (var i = 0; i < Parameters.Count; i++)
-        {
-            yield return ($"{Parameters[i].Name}/accumulated_grad", _accumulatedGrad[i]);
-            yield return ($"{Parameters[i].Name}/accumulated_delta_var", _accumulatedDelta[i]);
-        }
     }
 }

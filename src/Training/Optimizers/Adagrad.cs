@@ -24,7 +24,8 @@ public sealed class AdagradOptimizer : Optimizer
     public AdagradOptimizer(Adagrad config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {
         _config = config;
-        _accumulators = Parameters.Select((_, i) => Slot(i).fill_(config.InitialAccumulatorValue)).ToArray();
+        _accumulators = AddSlot("accumulator");
+        foreach (var accumulator in _accumulators) accumulator.fill_(config.InitialAccumulatorValue);
     }
 
     protected override void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step)
@@ -33,7 +34,4 @@ public sealed class AdagradOptimizer : Optimizer
         acc.add_(grad.mul(grad));
         parameter.sub_(grad.mul(learningRate).div_(acc.add(_config.Epsilon).sqrt_()));
     }
-
-    public override IEnumerable<(string Name, Tensor Value)> State() =>
-        Parameters.Select((p, i) => ($"{p.Name}/accumulator", _accumulators[i]));
 }

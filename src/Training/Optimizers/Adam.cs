@@ -1,19 +1,13 @@
 using TorchSharp.Modules;
-using TrainingService.Training.Specs;
 using static TorchSharp.torch;
 
 namespace TrainingService.Training.Optimizers;
 
 /// <summary>Keras Adam: <c>lr = 1e-3, β1 = 0.9, β2 = 0.999, ε = 1e-7</c> in the "epsilon-hat" form
 /// <c>w −= lr·√(1−β2ᵗ)/(1−β1ᵗ) · m/(√v + ε)</c> (ε added to the uncorrected √v, unlike torch's Adam).</summary>
-public record Adam : OptimizerConfig
+public record Adam : AdaptiveMomentConfig
 {
-    [Key("beta_1"), Range(0, 1, MaxExclusive = true)] public double Beta1 { get; init; } = 0.9;
-    [Key("beta_2"), Range(0, 1, MaxExclusive = true)] public double Beta2 { get; init; } = 0.999;
-    [Range(0)] public double Epsilon { get; init; } = 1e-7;
     public bool Amsgrad { get; init; }
-
-    protected override double DefaultLearningRate => 0.001;
 
     public override Optimizer Create(IReadOnlyList<(string Name, Parameter Parameter)> parameters) => new AdamOptimizer(this, parameters);
 }
@@ -27,9 +21,9 @@ public sealed class AdamOptimizer : Optimizer
     public AdamOptimizer(Adam config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {
         _config = config;
-        _m = Parameters.Select((_, i) => Slot(i)).ToArray();
-        _v = Parameters.Select((_, i) => Slot(i)).ToArray();
-        if (config.Amsgrad) _vHat = Parameters.Select((_, i) => Slot(i)).ToArray();
+        _m = AddSlot("momentum");
+        _v = AddSlot("velocity");
+        if (config.Amsgrad) _vHat = AddSlot("velocity_hat");
     }
 
     protected override void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step)
@@ -47,15 +41,5 @@ public sealed class AdamOptimizer : Optimizer
         }
         using var denominator = v.sqrt().add_(_config.Epsilon);
         parameter.addcdiv_(m, denominator, -alpha);
-    }
-
-    public override IEnumerable<(string Name, Tensor Value)> State()
-    {
-        for (var i = 0; i < Parameters.Count; i++)
-        {
-            yield return ($"{Parameters[i].Name}/momentum", _m[i]);
-            yield return ($"{Parameters[i].Name}/velocity", _v[i]);
-            if (_vHat is not null) yield return ($"{Parameters[i].Name}/velocity_hat", _vHat[i]);
-        }
     }
 }

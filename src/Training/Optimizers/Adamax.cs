@@ -1,19 +1,12 @@
 using TorchSharp.Modules;
-using TrainingService.Training.Specs;
 using static TorchSharp.torch;
 
 namespace TrainingService.Training.Optimizers;
 
 /// <summary>Keras Adamax: <c>lr = 1e-3, β1 = 0.9, β2 = 0.999, ε = 1e-7</c>;
 /// <c>m += (g − m)(1−β1); u = max(β2·u, |g|); w −= lr·m / ((1−β1ᵗ)(u + ε))</c>.</summary>
-public sealed record Adamax : OptimizerConfig
+public sealed record Adamax : AdaptiveMomentConfig
 {
-    [Key("beta_1"), Range(0, 1, MaxExclusive = true)] public double Beta1 { get; init; } = 0.9;
-    [Key("beta_2"), Range(0, 1, MaxExclusive = true)] public double Beta2 { get; init; } = 0.999;
-    [Range(0)] public double Epsilon { get; init; } = 1e-7;
-
-    protected override double DefaultLearningRate => 0.001;
-
     public override Optimizer Create(IReadOnlyList<(string Name, Parameter Parameter)> parameters) => new AdamaxOptimizer(this, parameters);
 }
 
@@ -25,8 +18,8 @@ public sealed class AdamaxOptimizer : Optimizer
     public AdamaxOptimizer(Adamax config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {
         _config = config;
-        _m = Parameters.Select((_, i) => Slot(i)).ToArray();
-        _u = Parameters.Select((_, i) => Slot(i)).ToArray();
+        _m = AddSlot("momentum");
+        _u = AddSlot("norm");
     }
 
     protected override void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step)
@@ -37,14 +30,5 @@ public sealed class AdamaxOptimizer : Optimizer
         m.add_(grad.sub(m).mul_(1 - β1));
         u.copy_(maximum(u.mul(_config.Beta2), grad.abs()));
         parameter.sub_(m.mul(learningRate).div_(u.add(_config.Epsilon).mul_(1 - Math.Pow(β1, step))));
-    }
-
-    public override IEnumerable<(string Name, Tensor Value)> State()
-    {
-        for (var i = 0; i < Parameters.Count; i++)
-        {
-            yield return ($"{Parameters[i].Name}/momentum", _m[i]);
-            yield return ($"{Parameters[i].Name}/norm", _u[i]);
-        }
     }
 }

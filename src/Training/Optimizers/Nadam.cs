@@ -1,5 +1,4 @@
 using TorchSharp.Modules;
-using TrainingService.Training.Specs;
 using static TorchSharp.torch;
 
 namespace TrainingService.Training.Optimizers;
@@ -7,14 +6,8 @@ namespace TrainingService.Training.Optimizers;
 /// <summary>Keras 3 Nadam (Dozat's schedule with decay 0.96): <c>lr = 1e-3, β1 = 0.9, β2 = 0.999, ε = 1e-7</c>;
 /// <c>μₜ = β1(1 − ½·0.96ᵗ)</c>, a running product Πμ kept across steps, and
 /// <c>w −= lr·(μₜ₊₁m/(1−Πμ·μₜ₊₁) + (1−μₜ)g/(1−Πμ)) / (√(v/(1−β2ᵗ)) + ε)</c>.</summary>
-public sealed record Nadam : OptimizerConfig
+public sealed record Nadam : AdaptiveMomentConfig
 {
-    [Key("beta_1"), Range(0, 1, MaxExclusive = true)] public double Beta1 { get; init; } = 0.9;
-    [Key("beta_2"), Range(0, 1, MaxExclusive = true)] public double Beta2 { get; init; } = 0.999;
-    [Range(0)] public double Epsilon { get; init; } = 1e-7;
-
-    protected override double DefaultLearningRate => 0.001;
-
     public override Optimizer Create(IReadOnlyList<(string Name, Parameter Parameter)> parameters) => new NadamOptimizer(this, parameters);
 }
 
@@ -28,8 +21,8 @@ public sealed class NadamOptimizer : Optimizer
     public NadamOptimizer(Nadam config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {
         _config = config;
-        _m = Parameters.Select((_, i) => Slot(i)).ToArray();
-        _v = Parameters.Select((_, i) => Slot(i)).ToArray();
+        _m = AddSlot("momentum");
+        _v = AddSlot("velocity");
     }
 
     private double Mu(long step) => _config.Beta1 * (1 - 0.5 * Math.Pow(0.96, step));
@@ -52,7 +45,5 @@ public sealed class NadamOptimizer : Optimizer
         parameter.sub_(mHat.mul_(learningRate).div_(vHat.sqrt_().add_(_config.Epsilon)));
     }
 
-    public override IEnumerable<(string Name, Tensor Value)> State() =>
-        Parameters.SelectMany((p, i) => new[] { ($"{p.Name}/momentum", _m[i]), ($"{p.Name}/velocity", _v[i]) })
-            .Append(("nadam/u_product", _uProduct));
+    public override IEnumerable<(string Name, Tensor Value)> State() => base.State().Append(("nadam/u_product", _uProduct));
 }

@@ -10,6 +10,8 @@ namespace TrainingService.Training.Optimizers;
 /// </summary>
 public abstract class Optimizer
 {
+    private readonly List<(string Name, Tensor[] Values)> _slots = [];
+
     protected Optimizer(OptimizerConfig config, IReadOnlyList<(string Name, Parameter Parameter)> parameters)
     {
         Config = config;
@@ -78,14 +80,25 @@ public abstract class Optimizer
     /// <summary>Called once per step before any parameter is updated (Nadam's running product). <paramref name="step"/> is 1-based.</summary>
     protected virtual void BeginStep(long step) { }
 
-    /// <summary>A zero state tensor shaped like parameter <paramref name="index"/>, owned by the optimizer (outside any dispose scope).</summary>
-    protected Tensor Slot(int index) => zeros_like(Parameters[index].Parameter).DetachFromDisposeScope();
+    /// <summary>A state variable per parameter (Keras's <c>add_variable_from_reference</c>): zero tensors shaped like the
+    /// parameters, owned by the optimizer (outside any dispose scope), named "{parameter}/{name}" in <see cref="State"/>
+    /// in the order they were added.</summary>
+    protected Tensor[] AddSlot(string name)
+    {
+        var values = Parameters.Select(p => zeros_like(p.Parameter).DetachFromDisposeScope()).ToArray();
+        _slots.Add((name, values));
+        return values;
+    }
 
     /// <summary>Apply one update to parameter <paramref name="index"/>. <paramref name="step"/> is 1-based.</summary>
     protected abstract void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step);
 
-    /// <summary>Every state tensor (moments, accumulators), named "{parameter}/{slot}".</summary>
-    public abstract IEnumerable<(string Name, Tensor Value)> State();
+    /// <summary>Every state tensor (moments, accumulators), named "{parameter}/{slot}": the slots, per parameter.</summary>
+    public virtual IEnumerable<(string Name, Tensor Value)> State()
+    {
+        for (var i = 0; i < Parameters.Count; i++)
+            foreach (var (name, values) in _slots) yield return ($"{Parameters[i].Name}/{name}", values[i]);
+    }
 
     /// <summary>Restores what <see cref="State"/> returned (same model, same optimizer config).</summary>
     public void LoadState(IReadOnlyDictionary<string, Tensor> state)

@@ -27,9 +27,9 @@ public sealed class RMSpropOptimizer : Optimizer
     public RMSpropOptimizer(RMSprop config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {
         _config = config;
-        _velocities = Parameters.Select((_, i) => Slot(i)).ToArray();
-        if (config.Momentum > 0) _momentums = Parameters.Select((_, i) => Slot(i)).ToArray();
-        if (config.Centered) _averageGradients = Parameters.Select((_, i) => Slot(i)).ToArray();
+        _velocities = AddSlot("velocity");
+        if (config.Momentum > 0) _momentums = AddSlot("momentum");
+        if (config.Centered) _averageGradients = AddSlot("average_gradient");
     }
 
     protected override void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step)
@@ -52,15 +52,5 @@ public sealed class RMSpropOptimizer : Optimizer
             parameter.sub_(m);
         }
         else parameter.sub_(increment);
-    }
-
-    public override IEnumerable<(string Name, Tensor Value)> State()
-    {
-        for (var i = 0; i < Parameters.Count; i++)
-        {
-            yield return ($"{Parameters[i].Name}/velocity", _velocities[i]);
-            if (_momentums is not null) yield return ($"{Parameters[i].Name}/momentum", _momentums[i]);
-            if (_averageGradients is not null) yield return ($"{Parameters[i].Name}/average_gradient", _averageGradients[i]);
-        }
     }
 }

@@ -25,7 +25,7 @@ public sealed class SgdOptimizer : Optimizer
     public SgdOptimizer(Sgd config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {
         _config = config;
-        if (config.Momentum != 0) _momentums = Parameters.Select((_, i) => Slot(i)).ToArray();
+        if (config.Momentum != 0) _momentums = AddSlot("momentum");
     }
 
     protected override void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step)
@@ -41,7 +41,4 @@ public sealed class SgdOptimizer : Optimizer
         if (_config.Nesterov) parameter.add_(m.mul(μ).sub_(grad.mul(learningRate)));
         else parameter.add_(m);
     }
-
-    public override IEnumerable<(string Name, Tensor Value)> State() =>
-        _momentums is null ? [] : Parameters.Select((p, i) => ($"{p.Name}/momentum", _momentums[i]));
 }

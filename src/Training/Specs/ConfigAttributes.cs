@@ -19,11 +19,22 @@ public sealed class KeyAttribute(string key) : Attribute
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class NotConfigAttribute : Attribute;
 
-/// <summary>An integer tuple key (kernel_size, strides …) of this many elements; a single integer is repeated.</summary>
+/// <summary>An integer tuple key (kernel_size, strides …) of this many elements; a single integer is repeated. Without a
+/// length the tuple has one element per spatial axis of the record (<see cref="ISpatialConfig.Rank"/>), so a base
+/// record can declare the keys once for every rank, as Keras's <c>BaseConv</c> does.</summary>
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class TupleAttribute(int length) : Attribute
 {
+    public TupleAttribute() : this(0) { }
+
+    /// <summary>The number of elements; 0 means the record's rank.</summary>
     public int Length { get; } = length;
+}
+
+/// <summary>A config with a spatial rank (1 for Conv1D, 2 for Conv2D …) that sizes its rank-long <see cref="TupleAttribute"/> keys.</summary>
+public interface ISpatialConfig
+{
+    int Rank { get; }
 }
 
 /// <summary>The accepted values of a string key.</summary>

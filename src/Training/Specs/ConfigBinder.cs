@@ -183,9 +183,9 @@ public static class ConfigBinder
 
     private static int[]? ReadInts(ConfigKey key, JsonElement v, string path, List<SpecError> errors)
     {
-        var tuple = key.Property.GetCustomAttribute<TupleAttribute>();
-        if (v.ValueKind == JsonValueKind.Number && tuple is not null && v.TryGetInt32(out var single))
-            return Enumerable.Repeat(single, tuple.Length).ToArray();
+        var length = key.TupleLength;
+        if (v.ValueKind == JsonValueKind.Number && length is not null && v.TryGetInt32(out var single))
+            return Enumerable.Repeat(single, length.Value).ToArray();
         if (v.ValueKind != JsonValueKind.Array)
         {
             errors.Add(new SpecError(path, $"expected a list of integers, got {Describe(v)}"));
@@ -202,9 +202,9 @@ public static class ConfigBinder
                 return null;
             }
         }
-        if (tuple is not null && list.Count != tuple.Length)
+        if (length is not null && list.Count != length)
         {
-            errors.Add(new SpecError(path, $"expected {tuple.Length} integers, got {list.Count}"));
+            errors.Add(new SpecError(path, $"expected {length} integers, got {list.Count}"));
             return null;
         }
         return list.ToArray();
@@ -238,24 +238,26 @@ public static class ConfigBinder
                 var nullable = Nullable.GetUnderlyingType(p.PropertyType) is not null
                     || nullability.Create(p).WriteState == NullabilityState.Nullable;
                 var parse = p.PropertyType.GetMethod("ParseConfig", BindingFlags.Public | BindingFlags.Static);
-                return new ConfigKey(name, p, required, nullable, required ? null : p.GetValue(defaults), parse);
+                var tuple = p.GetCustomAttribute<TupleAttribute>()?.Length;
+                if (tuple == 0) tuple = ((ISpatialConfig)defaults!).Rank;
+                return new ConfigKey(name, p, required, nullable, required ? null : p.GetValue(defaults), parse, tuple);
             })
             .ToArray();
     }
 }
 
-/// <summary>One config key of a record: its JSON name, property, whether it is required or nullable, its default.</summary>
-public sealed record ConfigKey(string Name, PropertyInfo Property, bool Required, bool Nullable, object? Default, MethodInfo? ParseMethod)
+/// <summary>One config key of a record: its JSON name, property, whether it is required or nullable, its default, and
+/// for an integer tuple its length.</summary>
+public sealed record ConfigKey(string Name, PropertyInfo Property, bool Required, bool Nullable, object? Default, MethodInfo? ParseMethod, int? TupleLength)
 {
     public string TypeDescription
     {
         get
         {
             var t = System.Nullable.GetUnderlyingType(Property.PropertyType) ?? Property.PropertyType;
-            var tuple = Property.GetCustomAttribute<TupleAttribute>();
             var oneOf = Property.GetCustomAttribute<OneOfAttribute>();
             if (oneOf is not null) return "one of " + string.Join(", ", oneOf.Values);
-            if (t == typeof(int[])) return tuple is null ? "a list of integers" : $"an integer or {tuple.Length} integers";
+            if (t == typeof(int[])) return TupleLength is null ? "a list of integers" : $"an integer or {TupleLength} integers";
             if (t == typeof(int) || t == typeof(long)) return "an integer";
             if (t == typeof(double)) return "a number";
             if (t == typeof(bool)) return "true or false";

@@ -35,7 +35,7 @@ public class EndToEndTests
         var control = new TrainingControl(() => optimizer.LearningRate, lr => optimizer.LearningRate = lr,
             () => new Dictionary<string, Tensor> { ["w"] = w.detach().clone(), ["b"] = b.detach().clone() },
             saved => { using var _ = no_grad(); w.copy_(saved["w"]); b.copy_(saved["b"]); });
-        var callbacks = fit.CreateCallbacks(compile);
+        var callbacks = fit.Callbacks.Select(c => c.Create(compile.LogKeys(true))).ToArray();
         foreach (var c in callbacks) c.OnTrainBegin(control);
         var losses = new List<double>();
         for (var epoch = 0; epoch < fit.Epochs && !control.StopTraining; epoch++)

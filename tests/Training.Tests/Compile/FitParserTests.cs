@@ -96,10 +96,10 @@ public class FitParserTests
     }
 
     [Fact]
-    public void CreateCallbacks_UsesMetricDirection()
+    public void EarlyStopping_OnAuc_FollowsTheMetricDirection()
     {
         var compile = CompileParserTests.Ok("""{"loss": "binary_crossentropy", "metrics": ["auc"]}""", ["out"], [[1]]);
         var fit = Ok("""{"callbacks": [{"type": "EarlyStopping", "monitor": "val_auc"}]}""");
-        Assert.True(((EarlyStoppingCallback)fit.CreateCallbacks(compile)[0]).HigherIsBetter);
+        Assert.True(((EarlyStoppingCallback)fit.Callbacks[0].Create(compile.LogKeys(true))).HigherIsBetter);
     }
 }

@@ -1,3 +1,4 @@
+using TrainingService.Training.Data;
 using TrainingService.Training.Engine;
 using TrainingService.Training.Tests.Support;
 using static TorchSharp.torch;
@@ -98,25 +99,37 @@ public class ModelSessionTests
     }
 
     [Fact]
-    public void Fit_HonoursCancellation_BetweenBatches()
+    public void Fit_HonoursCancellation_BetweenBatches_InTheMiddleOfAnEpoch()
     {
-        using var data = Synthetic.Blobs(400);
-        using var session = ModelSession.Create(Plan("""{"epochs": 50, "batch_size": 4}"""));
+        // 100 batches an epoch; the token is cancelled while batch 30 of the second epoch is being gathered, so no
+        // later batch may start and the second epoch never ends.
+        using var blobs = Synthetic.Blobs(400);
         using var cts = new CancellationTokenSource();
-        var observer = new CancelAfterFirstEpoch(cts);
+        var batches = new CancelAtBatch(cts, at: 130);
+        var data = new ArrayDataset(blobs.Inputs, blobs.Targets, batches);   // shares blobs' tensors; blobs disposes them
+        using var session = ModelSession.Create(Plan("""{"epochs": 50, "batch_size": 4}"""));
+        var observer = new CountEpochs();
         Assert.ThrowsAny<OperationCanceledException>(() => session.Fit(data, null, observer, cts.Token));
         Assert.Equal(1, observer.Epochs);
+        Assert.Equal(130, batches.Count);
     }
 
-    private sealed class CancelAfterFirstEpoch(CancellationTokenSource cts) : ITrainingObserver
+    private sealed class CancelAtBatch(CancellationTokenSource cts, int at) : IBatchTransform
+    {
+        public int Count { get; private set; }
+
+        public Tensor[] Apply(Tensor[] rawInputs, bool training, Generator rng)
+        {
+            if (++Count == at) cts.Cancel();
+            return rawInputs;
+        }
+    }
+
+    private sealed class CountEpochs : ITrainingObserver
     {
         public int Epochs { get; private set; }
 
-        public void OnEpochEnd(EpochReport report, Func<byte[]> checkpoint)
-        {
-            Epochs++;
-            cts.Cancel();
-        }
+        public void OnEpochEnd(EpochReport report, Func<byte[]> checkpoint) => Epochs++;
     }
 
     [Fact]

@@ -203,15 +203,6 @@ public class MetricTests
     }
 
     [Fact]
-    public void MeanMetric_WeightsBatchesBySize()
-    {
-        var loss = new MeanMetric("loss");
-        loss.Add(1.0, 32);
-        loss.Add(4.0, 16);
-        Assert.Equal(2.0, loss.Result(), 12);
-    }
-
-    [Fact]
     public void TfKerasMeanMetricWrapper_IsReadByFunctionName()
     {
         var spec = Spec("""{"class_name": "MeanMetricWrapper", "config": {"name": "accuracy", "dtype": "float32", "fn": "categorical_accuracy"}}""");

@@ -1,5 +1,6 @@
 using Parameter = TorchSharp.Modules.Parameter;
 using TrainingService.Training.Optimizers;
+using TrainingService.Training.Specs;
 using static TorchSharp.torch;
 using static TrainingService.Training.Tests.Optimizers.OptimizerHarness;
 

@@ -1,4 +1,5 @@
 using TrainingService.Training.Optimizers;
+using TrainingService.Training.Specs;
 
 namespace TrainingService.Training.Tests.Optimizers;
 

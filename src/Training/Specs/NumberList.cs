@@ -1,9 +1,8 @@
 using System.Text.Json;
-using TrainingService.Training.Specs;
 
-namespace TrainingService.Training.Optimizers;
+namespace TrainingService.Training.Specs;
 
-/// <summary>A config key holding a list of numbers (schedule values).</summary>
+/// <summary>A config key holding a list of numbers (schedule values, AUC thresholds).</summary>
 public sealed class NumberList(IReadOnlyList<double> items) : IConfigValue<NumberList>
 {
     public IReadOnlyList<double> Items { get; } = items;

@@ -1,26 +1,16 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using TrainingService.Api.Tests;
 
-namespace TrainingService.Api.Tests;
+namespace TrainingService.ProcessTests;
 
 /// <summary>Sweeps and cross-validation runs survive their service being killed (SIGKILL): finished children are
 /// kept, the interrupted one resumes from its checkpoint, the rest start, and nothing is launched twice.</summary>
 public sealed class TuningRestartTests : IDisposable
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "ts-process-tests", Guid.NewGuid().ToString("N"));
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);   // a poll deadline, generous for a loaded machine
+    private readonly ServiceFolder _folder = new();
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _folder.Dispose();
 
     [Fact]
     public async Task KilledMidSweep_RestartedService_KeepsFinishedTrials_ResumesTheInterruptedOne_AndFinishes()
@@ -32,7 +22,7 @@ public sealed class TuningRestartTests : IDisposable
             """;
         Guid id;
         JsonElement before;
-        using (var first = await ServiceProcess.StartAsync(_root))
+        using (var first = await ServiceProcess.StartAsync(_folder.Path))
         {
             id = (await first.Client.SubmitSweepAsync(body)).Id();
             before = await first.Client.WaitForSweepAsync(id, s =>
@@ -44,7 +34,7 @@ public sealed class TuningRestartTests : IDisposable
         var trial1 = before.Trials().Single(t => t.GetProperty("number").GetInt32() == 1);
         Assert.Equal("running", before.Status());
 
-        using var second = await ServiceProcess.StartAsync(_root);
+        using var second = await ServiceProcess.StartAsync(_folder.Path);
         var client = second.Client;
         var after = await client.WaitForSweepEndAsync(id, Patience);
 
@@ -77,11 +67,11 @@ public sealed class TuningRestartTests : IDisposable
     [Fact]
     public async Task KilledMidCrossValidation_RestartedService_KeepsFinishedFolds_ResumesTheRest_AndFinishes()
     {
-        var spec = CrossValidationTests.Iris("""{"folds": 3, "refit": true, "seed": 2}""", name: "iris-cv-restart", epochs: 40)
+        var spec = SweepSpecs.IrisCrossValidation("""{"folds": 3, "refit": true, "seed": 2}""", name: "iris-cv-restart", epochs: 40)
             .Replace("\"batch_size\": 16", "\"batch_size\": 1");
         Guid id;
         List<JsonElement> before;
-        using (var first = await ServiceProcess.StartAsync(_root))
+        using (var first = await ServiceProcess.StartAsync(_folder.Path))
         {
             id = (await first.Client.SubmitAsync(spec)).Id();
             var report = await WaitForFoldsAsync(first.Client, id, folds =>
@@ -91,7 +81,7 @@ public sealed class TuningRestartTests : IDisposable
             before = report.GetProperty("fold_runs").EnumerateArray().ToList();
         }
 
-        using var second = await ServiceProcess.StartAsync(_root);
+        using var second = await ServiceProcess.StartAsync(_folder.Path);
         var client = second.Client;
         var parent = await client.WaitForEndAsync(id, Patience);
         Assert.Equal("succeeded", parent.Status());

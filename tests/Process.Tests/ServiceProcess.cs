@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace TrainingService.Api.Tests;
+namespace TrainingService.ProcessTests;
 
 /// <summary>The built service (<c>src/Api/bin/…/TrainingService.Api.dll</c>) run as a separate process on a loopback
 /// port, the way it runs in production: for tests that kill it, restart it, and talk to it over real HTTP.</summary>
@@ -51,7 +51,7 @@ public sealed class ServiceProcess : IDisposable
         info.Environment["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Warning";
         foreach (var (k, v) in settings) info.Environment[k.Replace(":", "__")] = v;
         var service = new ServiceProcess(Process.Start(info)!, port);
-        var until = DateTime.UtcNow.AddSeconds(60);
+        var until = DateTime.UtcNow.AddSeconds(180);   // generous: several services may start at once on a loaded machine
         while (DateTime.UtcNow < until)
         {
             if (service._process.HasExited) throw new InvalidOperationException($"service exited with {service._process.ExitCode}:\n{service.Log}");

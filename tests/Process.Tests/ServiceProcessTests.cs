@@ -1,32 +1,23 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using TrainingService.Api.Tests;
 
-namespace TrainingService.Api.Tests;
+namespace TrainingService.ProcessTests;
 
 /// <summary>The service as a separate process on a loopback port: the full tour over HTTP, and crash recovery
 /// (SIGKILL in the middle of a run, restart, the run finishes from its checkpoint).</summary>
 public sealed class ServiceProcessTests : IDisposable
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "ts-process-tests", Guid.NewGuid().ToString("N"));
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(10);   // a poll deadline, generous for a loaded machine
+    private readonly ServiceFolder _folder = new();
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _folder.Dispose();
 
     [Fact]
     public async Task PublishedService_SubmitFollowPredictCancelDelete_OverHttp()
     {
-        using var service = await ServiceProcess.StartAsync(_root);
+        using var service = await ServiceProcess.StartAsync(_folder.Path);
         var client = service.Client;
 
         var id = (await client.SubmitAsync(Specs.Digits(epochs: 4, name: "tour"))).Id();
@@ -56,7 +47,7 @@ public sealed class ServiceProcessTests : IDisposable
         var spec = Specs.Digits(epochs: epochs, batchSize: 1, name: "crash", units: 64);
         Guid id;
         List<JsonElement> beforeKill;
-        using (var first = await ServiceProcess.StartAsync(_root))
+        using (var first = await ServiceProcess.StartAsync(_folder.Path))
         {
             id = (await first.Client.SubmitAsync(spec)).Id();
             await first.Client.WaitForAsync(id, r => r.GetProperty("epochs_completed").GetInt32() >= 2, Patience);
@@ -66,7 +57,7 @@ public sealed class ServiceProcessTests : IDisposable
         Assert.InRange(beforeKill.Count, 2, epochs - 1);
         Assert.Equal("running", Scalar($"SELECT Status FROM runs WHERE Id = '{id.ToString().ToUpperInvariant()}'"));
 
-        using var second = await ServiceProcess.StartAsync(_root);
+        using var second = await ServiceProcess.StartAsync(_folder.Path);
         var run = await second.Client.WaitForEndAsync(id, Patience);
 
         Assert.Equal("succeeded", run.Status());
@@ -93,7 +84,7 @@ public sealed class ServiceProcessTests : IDisposable
         var spec = Specs.Digits(epochs: 5, batchSize: 1, name: "graceful", units: 64);
         Guid id;
         int recorded;
-        using (var first = await ServiceProcess.StartAsync(_root))
+        using (var first = await ServiceProcess.StartAsync(_folder.Path))
         {
             id = (await first.Client.SubmitAsync(spec)).Id();
             await first.Client.WaitForAsync(id, r => r.GetProperty("epochs_completed").GetInt32() >= 1, Patience);
@@ -102,7 +93,7 @@ public sealed class ServiceProcessTests : IDisposable
         }
         Assert.Equal("queued", Scalar($"SELECT Status FROM runs WHERE Id = '{id.ToString().ToUpperInvariant()}'"));
 
-        using var second = await ServiceProcess.StartAsync(_root);
+        using var second = await ServiceProcess.StartAsync(_folder.Path);
         var run = await second.Client.WaitForEndAsync(id, Patience);
 
         Assert.Equal("succeeded", run.Status());
@@ -113,7 +104,7 @@ public sealed class ServiceProcessTests : IDisposable
     /// <summary>Each recorded epoch's logs, read from the database file (the service may be dead).</summary>
     private List<JsonElement> Metrics(Guid id)
     {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_root, "training.db")};Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_folder.Path, "training.db")};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT Epoch, LogsJson FROM epoch_metrics WHERE RunId = $id ORDER BY Epoch";
@@ -131,7 +122,7 @@ public sealed class ServiceProcessTests : IDisposable
 
     private object? Scalar(string sql)
     {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_root, "training.db")};Pooling=False");
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_folder.Path, "training.db")};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = sql;

@@ -1,0 +1,99 @@
+using TrainingService.Training.Engine;
+using TrainingService.Training.Tests.Support;
+using static TorchSharp.torch;
+
+namespace TrainingService.Training.Tests.Keras;
+
+/// <summary>Small models of each family the exports must carry, with non-trivial weights (BatchNormalization's moving
+/// statistics set away from 0/1, as after training), and inputs to predict.</summary>
+public static class ExportModels
+{
+    public const string Mlp = """
+        {"input_shape": [6], "layers": [
+          {"type": "Dense", "units": 8, "activation": "relu"},
+          {"type": "Dropout", "rate": 0.3},
+          {"type": "Dense", "units": 5, "activation": "tanh"},
+          {"type": "Dense", "units": 3, "activation": "softmax"}]}
+        """;
+
+    public const string Cnn = """
+        {"input_shape": [8, 8, 2], "layers": [
+          {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+          {"type": "BatchNormalization"},
+          {"type": "MaxPooling2D", "pool_size": 2},
+          {"type": "Conv2D", "filters": 3, "kernel_size": 2, "strides": 1},
+          {"type": "AveragePooling2D", "pool_size": 2, "padding": "same"},
+          {"type": "Flatten"},
+          {"type": "Dropout", "rate": 0.5},
+          {"type": "Dense", "units": 3, "activation": "softmax"}]}
+        """;
+
+    public const string Lstm = """
+        {"input_shape": [7], "layers": [
+          {"type": "Embedding", "input_dim": 12, "output_dim": 4},
+          {"type": "LSTM", "units": 5, "return_sequences": true},
+          {"type": "LSTM", "units": 3},
+          {"type": "Dense", "units": 2, "activation": "sigmoid"}]}
+        """;
+
+    public const string Gru = """
+        {"input_shape": [6, 3], "layers": [
+          {"type": "GRU", "units": 4, "return_sequences": true},
+          {"type": "SimpleRNN", "units": 3},
+          {"type": "Dense", "units": 2}]}
+        """;
+
+    public const string GruResetBefore = """
+        {"input_shape": [6, 3], "layers": [
+          {"type": "GRU", "units": 4, "reset_after": false},
+          {"type": "Dense", "units": 2}]}
+        """;
+
+    private const string Compile = """{"optimizer": "adam", "loss": "mse"}""";
+
+    /// <summary>The plan and a session whose weights are seeded values, BatchNormalization statistics included.</summary>
+    public static (TrainingPlan Plan, ModelSession Session) Build(string model)
+    {
+        var plan = SpecFiles.Plan(model, Compile, """{"seed": 3}""");
+        using var fresh = ModelSession.Create(plan);
+        using var ms = new MemoryStream(fresh.SaveWeights());
+        var state = TensorArchive.Read(ms);
+        using var rng = new Generator(11);
+        foreach (var key in state.Keys.ToList())
+        {
+            if (key.EndsWith("moving_mean", StringComparison.Ordinal)) state[key] = rand(state[key].shape, generator: rng) - 0.5;
+            else if (key.EndsWith("moving_variance", StringComparison.Ordinal)) state[key] = rand(state[key].shape, generator: rng) + 0.5;
+            // LSTM's bias_hh stays zero in the engine (Keras has one bias; it lives in bias_ih); GRU's is trained.
+            else if (key.Contains(".lstm.bias_hh", StringComparison.Ordinal)) continue;
+            else if (key.EndsWith("bias", StringComparison.Ordinal) || key.EndsWith("beta", StringComparison.Ordinal) || key.Contains("bias_"))
+                state[key] = (rand(state[key].shape, generator: rng) - 0.5) * 0.4;   // zero-initialised otherwise
+        }
+        var weights = TensorArchive.ToBytes(state.Select(kv => (kv.Key, kv.Value)));
+        foreach (var t in state.Values) t.Dispose();
+        return (plan, ModelSession.Restore(plan, weights));
+    }
+
+    public static Dictionary<string, Tensor> State(ModelSession session)
+    {
+        using var ms = new MemoryStream(session.SaveWeights());
+        return TensorArchive.Read(ms);
+    }
+
+    /// <summary>A batch of inputs for the model: token ids for an integer input, values in [-1, 1] otherwise.</summary>
+    public static (float[] Data, long[] Shape, bool Integer) Input(TrainingPlan plan, int batch = 4)
+    {
+        var input = plan.Model.Inputs[0];
+        long[] shape = input.Shape.WithBatch(batch);
+        var n = (int)shape.Aggregate(1L, (a, d) => a * d);
+        var integer = input.IsInteger;
+        var data = Enumerable.Range(0, n).Select(i => integer ? (float)((i * 7 + 3) % 12) : (float)Math.Sin(0.37 * i + 0.5)).ToArray();
+        return (data, shape, integer);
+    }
+
+    public static float[] Predict(ModelSession session, (float[] Data, long[] Shape, bool Integer) x)
+    {
+        using var scope = NewDisposeScope();
+        var t = x.Integer ? tensor(x.Data.Select(v => (long)v).ToArray(), x.Shape) : tensor(x.Data, x.Shape);
+        return session.Predict([t])[0].data<float>().ToArray();
+    }
+}
