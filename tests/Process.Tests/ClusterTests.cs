@@ -2,7 +2,9 @@ using System.Net;
 using System.Text.Json;
 using Npgsql;
 
-namespace TrainingService.Api.Tests;
+using TrainingService.Api.Tests;
+
+namespace TrainingService.ProcessTests;
 
 /// <summary>
 /// A fleet on PostgreSQL as separate OS processes of the built service: api nodes that train nothing, worker nodes
