@@ -187,7 +187,8 @@ public static class DatabaseSetup
             }
             await db.Database.OpenConnectionAsync(ct);
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException && e is not PostgresException)
+        // Npgsql's own error, or EF's wrapper around it: either way the server could not be reached.
+        catch (Exception e) when (e is not PostgresException and not OperationCanceledException)
         {
             throw new DatabaseUnavailableException($"PostgreSQL at {target} is unreachable: {e.Message}", e);
         }
