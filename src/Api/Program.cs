@@ -50,20 +50,24 @@ try
     app.UseStaticFiles();
     app.UseServiceSecurity();
 
-    app.MapRunsApi();
-    app.MapEvaluationApi();
-    app.MapModelsApi();
-    app.MapKerasApi();
-    app.MapDatasetsApi();
-    app.MapCatalogApi();
-    app.MapExamplesApi();
-    app.MapTuningApi();
-    app.MapKeysApi();
-    app.MapAuditApi();
     app.MapServiceHealth();
     app.MapMetrics();
-    app.MapApiDocs();
-    app.MapJobsDashboard();
+    // A worker node serves its health only; everything a user calls lives on api (or all-in-one) nodes.
+    if (ServiceRole.Read(app.Configuration).ServesApi)
+    {
+        app.MapRunsApi();
+        app.MapEvaluationApi();
+        app.MapModelsApi();
+        app.MapKerasApi();
+        app.MapDatasetsApi();
+        app.MapCatalogApi();
+        app.MapExamplesApi();
+        app.MapTuningApi();
+        app.MapKeysApi();
+        app.MapAuditApi();
+        app.MapApiDocs();
+        app.MapJobsDashboard();
+    }
 
     app.Run();
 }

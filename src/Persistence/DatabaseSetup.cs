@@ -126,6 +126,47 @@ public static class DatabaseSetup
         }
     }
 
+    /// <summary>
+    /// Makes the caller the only node doing <paramref name="work"/> until the returned handle is disposed, or
+    /// returns null when another node holds it. On PostgreSQL a session advisory lock: a node that dies loses it
+    /// with its connection, so another takes over at its next try. On SQLite there is only one node.
+    /// </summary>
+    public static async Task<IAsyncDisposable?> TryExclusiveAsync(IDbContextFactory<TrainingDbContext> contexts, string work, CancellationToken ct)
+    {
+        var db = await contexts.CreateDbContextAsync(ct);
+        if (!db.Database.IsNpgsql()) return db;
+        try
+        {
+            await db.Database.OpenConnectionAsync(ct);
+            var held = await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock({ExclusiveWorkClass}, hashtext({work})) AS \"Value\"").SingleAsync(ct);
+            if (held) return new Exclusive(db, work);
+        }
+        catch
+        {
+            await db.DisposeAsync();
+            throw;
+        }
+        await db.DisposeAsync();
+        return null;
+    }
+
+    private const int ExclusiveWorkClass = 0x7472;
+
+    private sealed class Exclusive(TrainingDbContext db, string work) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({ExclusiveWorkClass}, hashtext({work}))");
+            }
+            finally
+            {
+                await db.DisposeAsync(); // closing the session releases the lock anyway
+            }
+        }
+    }
+
     /// <summary>Opens the context's connection, creating the database when the server lacks it (a second node
     /// racing to create it finds it created). An unreachable server becomes a <see cref="DatabaseUnavailableException"/>.</summary>
     private static async Task OpenPostgresAsync(TrainingDbContext db, CancellationToken ct)
@@ -146,7 +187,8 @@ public static class DatabaseSetup
             }
             await db.Database.OpenConnectionAsync(ct);
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException && e is not PostgresException)
+        // Npgsql's own error, or EF's wrapper around it: either way the server could not be reached.
+        catch (Exception e) when (e is not PostgresException and not OperationCanceledException)
         {
             throw new DatabaseUnavailableException($"PostgreSQL at {target} is unreachable: {e.Message}", e);
         }

@@ -6,12 +6,29 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>Two workers: runs train side by side, and a run delivered to two workers at once (as Hangfire's SQLite
 /// storage does with jobs that outlive its invisibility timeout) is still trained by exactly one.</summary>
-public sealed class ConcurrencyTests : IDisposable
+public class ConcurrencyTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private readonly ServiceFactory _factory = new(("Training:MaxConcurrentRuns", "2"));
+    private readonly ServiceFactory _factory;
 
-    public void Dispose() => _factory.Dispose();
+    public ConcurrencyTests() : this(null)
+    {
+    }
+
+    /// <summary>With a server: the same tests on PostgreSQL (<see cref="ConcurrencyTestsOnPostgres"/>).</summary>
+    protected ConcurrencyTests(PostgresServer? postgres)
+    {
+        Postgres = postgres;
+        _factory = new ServiceFactory(postgres, ("Training:MaxConcurrentRuns", "2"));
+    }
+
+    protected PostgresServer? Postgres { get; }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task ARunQueuedTwice_IsTrainedByOneExecutor_EachEpochOnce()
@@ -49,3 +66,7 @@ public sealed class ConcurrencyTests : IDisposable
     private static DateTimeOffset Min(DateTimeOffset x, DateTimeOffset y) => x < y ? x : y;
     private static DateTimeOffset Max(DateTimeOffset x, DateTimeOffset y) => x > y ? x : y;
 }
+
+/// <summary>Every test of <see cref="ConcurrencyTests"/>, run against a PostgreSQL database and Hangfire's PostgreSQL storage.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ConcurrencyTestsOnPostgres(PostgresServer postgres) : ConcurrencyTests(postgres);

@@ -8,12 +8,29 @@ using TrainingService.Persistence.Tuning;
 namespace TrainingService.Api.Tests;
 
 /// <summary>k-fold cross-validation: folds as child runs through the real job server, aggregates, refit served.</summary>
-public sealed class CrossValidationTests : IDisposable
+public class CrossValidationTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private readonly ServiceFactory _factory = new(("Training:MaxConcurrentRuns", "2"));
+    private readonly ServiceFactory _factory;
 
-    public void Dispose() => _factory.Dispose();
+    public CrossValidationTests() : this(null)
+    {
+    }
+
+    /// <summary>With a server: the same tests on PostgreSQL (<see cref="CrossValidationTestsOnPostgres"/>).</summary>
+    protected CrossValidationTests(PostgresServer? postgres)
+    {
+        Postgres = postgres;
+        _factory = new ServiceFactory(postgres, ("Training:MaxConcurrentRuns", "2"));
+    }
+
+    protected PostgresServer? Postgres { get; }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public void Folds_Stratified_HoldEachExampleOnce_AndEachClassEvenly()
@@ -152,3 +169,7 @@ public sealed class CrossValidationTests : IDisposable
         Assert.Equal(0, _factory.CountRows().Runs);
     }
 }
+
+/// <summary>Every test of <see cref="CrossValidationTests"/>, run against a PostgreSQL database and Hangfire's PostgreSQL storage.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CrossValidationTestsOnPostgres(PostgresServer postgres) : CrossValidationTests(postgres);

@@ -11,11 +11,28 @@ using TrainingService.Training.Datasets.Preprocessing;
 
 namespace TrainingService.Api.Tests;
 
-public sealed class DatasetsApiTests : IDisposable
+public class DatasetsApiTests : IDisposable
 {
-    private readonly ServiceFactory _factory = new();
+    private readonly ServiceFactory _factory;
 
-    public void Dispose() => _factory.Dispose();
+    public DatasetsApiTests() : this(null)
+    {
+    }
+
+    /// <summary>With a server: the same tests on PostgreSQL (<see cref="DatasetsApiTestsOnPostgres"/>).</summary>
+    protected DatasetsApiTests(PostgresServer? postgres)
+    {
+        Postgres = postgres;
+        _factory = new ServiceFactory(postgres);
+    }
+
+    protected PostgresServer? Postgres { get; }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task List_ShowsBundledSetsAvailable_AndMissingOnesWithInstructions()
@@ -117,3 +134,7 @@ public sealed class DatasetsApiTests : IDisposable
         return content;
     }
 }
+
+/// <summary>Every test of <see cref="DatasetsApiTests"/>, run against a PostgreSQL database and Hangfire's PostgreSQL storage.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class DatasetsApiTestsOnPostgres(PostgresServer postgres) : DatasetsApiTests(postgres);

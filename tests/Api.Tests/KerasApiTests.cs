@@ -12,12 +12,29 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>Keras models through the API: convert without training, runs from Keras JSON and from .keras archives
 /// (fine-tuning, or served as they are with 0 epochs), and export back to Keras 3 JSON.</summary>
-public sealed class KerasApiTests : IDisposable
+public class KerasApiTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private readonly ServiceFactory _factory = new();
+    private readonly ServiceFactory _factory;
 
-    public void Dispose() => _factory.Dispose();
+    public KerasApiTests() : this(null)
+    {
+    }
+
+    /// <summary>With a server: the same tests on PostgreSQL (<see cref="KerasApiTestsOnPostgres"/>).</summary>
+    protected KerasApiTests(PostgresServer? postgres)
+    {
+        Postgres = postgres;
+        _factory = new ServiceFactory(postgres);
+    }
+
+    protected PostgresServer? Postgres { get; }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private static string Corpus(string file)
     {
@@ -273,3 +290,7 @@ public sealed class KerasApiTests : IDisposable
         return archive;
     }
 }
+
+/// <summary>Every test of <see cref="KerasApiTests"/>, run against a PostgreSQL database and Hangfire's PostgreSQL storage.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class KerasApiTestsOnPostgres(PostgresServer postgres) : KerasApiTests(postgres);

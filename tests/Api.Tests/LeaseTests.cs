@@ -6,11 +6,28 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>The runs table decides who trains a run: claims, renewals, recovery and epoch writes are all
 /// conditional updates, tested here against the real SQLite file with competing contexts.</summary>
-public sealed class LeaseTests : IDisposable
+public class LeaseTests : IDisposable
 {
-    private readonly ServiceFactory _factory = new();
+    private readonly ServiceFactory _factory;
 
-    public void Dispose() => _factory.Dispose();
+    public LeaseTests() : this(null)
+    {
+    }
+
+    /// <summary>With a server: the same tests on PostgreSQL (<see cref="LeaseTestsOnPostgres"/>).</summary>
+    protected LeaseTests(PostgresServer? postgres)
+    {
+        Postgres = postgres;
+        _factory = new ServiceFactory(postgres);
+    }
+
+    protected PostgresServer? Postgres { get; }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private async Task<Guid> AddQueuedAsync()
     {
@@ -101,14 +118,14 @@ public sealed class LeaseTests : IDisposable
         var id = await AddQueuedAsync();
         await using var db = _factory.NewDbContext();
         await db.TryClaimAsync(id, "me", DateTimeOffset.UtcNow, TimeSpan.FromSeconds(30), CancellationToken.None);
-        var recorder = new EpochRecorder(db, id, "me", TimeSpan.FromSeconds(30), TimeProvider.System, new RunEvents(), bestSoFar: null);
+        var recorder = new EpochRecorder(db, id, "me", TimeSpan.FromSeconds(30), TimeProvider.System, new RunEvents(new LocalSignals()), bestSoFar: null);
         var logs1 = new Dictionary<string, double> { ["loss"] = 0.9, ["val_loss"] = 1.0 };
         var logs2 = new Dictionary<string, double> { ["loss"] = 0.5, ["val_loss"] = 1.2 };
 
         recorder.OnEpochEnd(new(1, logs1, 0.001, 0.1), () => [1]);
         recorder.OnEpochEnd(new(2, logs2, 0.001, 0.1), () => [2]);
         Assert.Throws<LeaseLostException>(() => recorder.OnEpochEnd(new(2, logs2, 0.001, 0.1), () => [2]));
-        var stranger = new EpochRecorder(db, id, "someone-else", TimeSpan.FromSeconds(30), TimeProvider.System, new RunEvents(), null);
+        var stranger = new EpochRecorder(db, id, "someone-else", TimeSpan.FromSeconds(30), TimeProvider.System, new RunEvents(new LocalSignals()), null);
         Assert.Throws<LeaseLostException>(() => stranger.OnEpochEnd(new(3, logs2, 0.001, 0.1), () => [3]));
 
         Assert.Equal((1, 2, 2), _factory.CountRows());
@@ -118,3 +135,7 @@ public sealed class LeaseTests : IDisposable
         Assert.Equal(2, (await db.Runs.AsNoTracking().SingleAsync(r => r.Id == id)).EpochsCompleted);
     }
 }
+
+/// <summary>Every test of <see cref="LeaseTests"/>, run against a PostgreSQL database and Hangfire's PostgreSQL storage.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LeaseTestsOnPostgres(PostgresServer postgres) : LeaseTests(postgres);

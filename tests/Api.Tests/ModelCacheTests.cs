@@ -6,12 +6,29 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>Restored models live in a bounded least-recently-used cache; evicted models are restored again on
 /// demand, and concurrent requests are all answered.</summary>
-public sealed class ModelCacheTests : IDisposable
+public class ModelCacheTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private readonly ServiceFactory _factory = new(("Prediction:CacheSize", "1"));
+    private readonly ServiceFactory _factory;
 
-    public void Dispose() => _factory.Dispose();
+    public ModelCacheTests() : this(null)
+    {
+    }
+
+    /// <summary>With a server: the same tests on PostgreSQL (<see cref="ModelCacheTestsOnPostgres"/>).</summary>
+    protected ModelCacheTests(PostgresServer? postgres)
+    {
+        Postgres = postgres;
+        _factory = new ServiceFactory(postgres, ("Prediction:CacheSize", "1"));
+    }
+
+    protected PostgresServer? Postgres { get; }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Cache_HoldsAtMostItsSize_AndServesEvictedModelsAgain_UnderConcurrentLoad()
@@ -39,7 +56,7 @@ public sealed class ModelCacheTests : IDisposable
     public async Task Cache_OverItsMemoryBudget_KeepsOnlyTheModelJustLoaded_AndRestoresOthersOnDemand()
     {
         // Room for eight models by count, but a budget no model fits in: only the latest one loaded stays.
-        using var factory = new ServiceFactory(("Prediction:CacheSize", "8"), ("Prediction:CacheMegabytes", "0.001"));
+        using var factory = new ServiceFactory(Postgres, ("Prediction:CacheSize", "8"), ("Prediction:CacheMegabytes", "0.001"));
         var client = factory.CreateClient();
         var a = (await client.SubmitAsync(Specs.Digits(epochs: 2, name: "a"))).Id();
         var b = (await client.SubmitAsync(Specs.Digits(epochs: 2, name: "b"))).Id();
@@ -58,3 +75,7 @@ public sealed class ModelCacheTests : IDisposable
         }
     }
 }
+
+/// <summary>Every test of <see cref="ModelCacheTests"/>, run against a PostgreSQL database and Hangfire's PostgreSQL storage.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ModelCacheTestsOnPostgres(PostgresServer postgres) : ModelCacheTests(postgres);

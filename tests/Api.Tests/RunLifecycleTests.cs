@@ -6,12 +6,29 @@ using TrainingService.Persistence.Runs;
 namespace TrainingService.Api.Tests;
 
 /// <summary>Cancel, delete, look-ups and their errors, on runs placed in the database directly (no training).</summary>
-public sealed class RunLifecycleTests : IDisposable
+public class RunLifecycleTests : IDisposable
 {
     // No job server pick-up matters here: the rows are written without being queued.
-    private readonly ServiceFactory _factory = new();
+    private readonly ServiceFactory _factory;
 
-    public void Dispose() => _factory.Dispose();
+    public RunLifecycleTests() : this(null)
+    {
+    }
+
+    /// <summary>With a server: the same tests on PostgreSQL (<see cref="RunLifecycleTestsOnPostgres"/>).</summary>
+    protected RunLifecycleTests(PostgresServer? postgres)
+    {
+        Postgres = postgres;
+        _factory = new ServiceFactory(postgres);
+    }
+
+    protected PostgresServer? Postgres { get; }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private async Task<Run> AddAsync(Run run, int epochs = 0, params WeightsKind[] weights)
     {
@@ -206,3 +223,7 @@ public sealed class RunLifecycleTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, (await _factory.CreateClient().GetAsync("/swagger/index.html")).StatusCode);
     }
 }
+
+/// <summary>Every test of <see cref="RunLifecycleTests"/>, run against a PostgreSQL database and Hangfire's PostgreSQL storage.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class RunLifecycleTestsOnPostgres(PostgresServer postgres) : RunLifecycleTests(postgres);

@@ -9,12 +9,29 @@ using TrainingService.Persistence.Tuning;
 namespace TrainingService.Api.Tests;
 
 /// <summary>Sweeps through the real job server: grid, random, ASHA, promotion, cancel, validation up front.</summary>
-public sealed class SweepTests : IDisposable
+public class SweepTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
-    private readonly ServiceFactory _factory = new(("Training:MaxConcurrentRuns", "2"));
+    private readonly ServiceFactory _factory;
 
-    public void Dispose() => _factory.Dispose();
+    public SweepTests() : this(null)
+    {
+    }
+
+    /// <summary>With a server: the same tests on PostgreSQL (<see cref="SweepTestsOnPostgres"/>).</summary>
+    protected SweepTests(PostgresServer? postgres)
+    {
+        Postgres = postgres;
+        _factory = new ServiceFactory(postgres, ("Training:MaxConcurrentRuns", "2"));
+    }
+
+    protected PostgresServer? Postgres { get; }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task Grid_RunsExactlyTheProductOfChoices_SortsByObjective_AndPromotesTheBest()
@@ -263,3 +280,7 @@ public sealed class SweepTests : IDisposable
         Assert.Contains(key, (await response.JsonAsync()).ErrorKeys());
     }
 }
+
+/// <summary>Every test of <see cref="SweepTests"/>, run against a PostgreSQL database and Hangfire's PostgreSQL storage.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class SweepTestsOnPostgres(PostgresServer postgres) : SweepTests(postgres);

@@ -6,12 +6,29 @@ using Microsoft.Extensions.DependencyInjection;
 namespace TrainingService.Api.Tests;
 
 /// <summary>Real training jobs through the real Hangfire server, over a real SQLite file.</summary>
-public sealed class TrainingJobTests : IDisposable
+public class TrainingJobTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private readonly ServiceFactory _factory = new();
+    private readonly ServiceFactory _factory;
 
-    public void Dispose() => _factory.Dispose();
+    public TrainingJobTests() : this(null)
+    {
+    }
+
+    /// <summary>With a server: the same tests on PostgreSQL (<see cref="TrainingJobTestsOnPostgres"/>).</summary>
+    protected TrainingJobTests(PostgresServer? postgres)
+    {
+        Postgres = postgres;
+        _factory = new ServiceFactory(postgres);
+    }
+
+    protected PostgresServer? Postgres { get; }
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task SubmittedRun_Trains_RecordsEachEpochOnce_ScoresTheTestSplit_AndPredicts()
@@ -301,3 +318,7 @@ public sealed class TrainingJobTests : IDisposable
         Assert.Equal(6, await db.EpochMetrics.CountAsync());
     }
 }
+
+/// <summary>Every test of <see cref="TrainingJobTests"/>, run against a PostgreSQL database and Hangfire's PostgreSQL storage.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class TrainingJobTestsOnPostgres(PostgresServer postgres) : TrainingJobTests(postgres);

@@ -25,11 +25,11 @@ public sealed class CrossValidationService(
     RunCancellations cancellations,
     IOptions<TuningOptions> options,
     TimeProvider clock,
-    ILogger<CrossValidationService> logger) : CoordinatorService(options, logger, "Cross-validation")
+    ILogger<CrossValidationService> logger) : CoordinatorService(contexts, options, logger, "Cross-validation")
 {
     public override async Task AdvanceAllAsync(CancellationToken ct)
     {
-        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var db = await Contexts.CreateDbContextAsync(ct);
         var active = await db.Runs.AsNoTracking()
             .Where(r => r.Role == RunRoles.CrossValidation && r.Status == RunStatus.Running)
             .Select(r => r.Id).ToListAsync(ct);

@@ -19,6 +19,7 @@ public static class StorageSetup
         });
         builder.Services.Configure<TrainingOptions>(builder.Configuration.GetSection(TrainingOptions.Section));
         builder.Services.Configure<PredictionOptions>(builder.Configuration.GetSection(PredictionOptions.Section));
+        builder.Services.Configure<ServiceNodeOptions>(builder.Configuration.GetSection(ServiceNodeOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
 
         builder.Services.AddTrainingDatabase(database.Provider, sp => database.IsPostgres
@@ -35,6 +36,9 @@ public static class StorageSetup
     {
         var storage = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
         Directory.CreateDirectory(Path.GetFullPath(storage.Root));
+        // Resolving the job store first applies Hangfire's configuration (its log provider among it) before its schema
+        // installer logs anything; with PrepareSchemaIfNecessary off, this touches no database.
+        _ = app.Services.GetRequiredService<Hangfire.JobStorage>();
         await using var db = await app.Services.GetRequiredService<IDbContextFactory<TrainingDbContext>>().CreateDbContextAsync();
         try
         {

@@ -47,6 +47,24 @@ public static class JobsSetup
                     QueuePollInterval = TimeSpan.FromMilliseconds(200),
                 });
         });
+        if (database.IsPostgres)
+        {
+            builder.Services.AddSingleton(sp => new PostgresSignals(database.PostgresConnectionString!, sp.GetRequiredService<ILogger<PostgresSignals>>()));
+            builder.Services.AddSingleton<IClusterSignals>(sp => sp.GetRequiredService<PostgresSignals>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresSignals>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<IClusterSignals, LocalSignals>();
+        }
+        builder.Services.AddSingleton<ExecutorIdentity>();
+        builder.Services.AddSingleton<RunEvents>();
+        builder.Services.AddSingleton<RunCancellations>();
+        builder.Services.AddTransient<TrainRunJob>();
+        builder.Services.AddSingleton<RunQueue>(sp => new RunQueue(sp.GetRequiredService<IBackgroundJobClient>()));
+        // An api node only queues jobs; workers (and the default all-in-one node) take and recover them.
+        if (!ServiceRole.Read(builder.Configuration).Trains) return builder;
+
         builder.Services.AddHangfireServer(o =>
         {
             o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
@@ -55,12 +73,6 @@ public static class JobsSetup
             o.SchedulePollingInterval = TimeSpan.FromSeconds(1);
             o.ShutdownTimeout = TimeSpan.FromSeconds(15);
         });
-
-        builder.Services.AddSingleton<ExecutorIdentity>();
-        builder.Services.AddSingleton<RunEvents>();
-        builder.Services.AddSingleton<RunCancellations>();
-        builder.Services.AddTransient<TrainRunJob>();
-        builder.Services.AddSingleton<RunQueue>(sp => new RunQueue(sp.GetRequiredService<IBackgroundJobClient>()));
         builder.Services.AddHostedService<RunRecoveryService>();
         return builder;
     }

@@ -10,7 +10,7 @@ namespace TrainingService.Api.Jobs;
 /// <summary>
 /// Makes the runs table, not Hangfire's queue, decide what gets trained. At start-up it queues every run that is
 /// waiting, and hands back runs that a dead predecessor on this machine left <c>running</c>; then it keeps
-/// queueing runs whose executor's lease lapsed (a crashed process anywhere). Hangfire.Storage.SQLite would
+/// queueing runs whose executor's lease lapsed (a crashed process on any machine). Hangfire.Storage.SQLite would
 /// re-deliver a killed job only after its 30-minute invisibility timeout; this brings it back within seconds.
 /// A run queued twice is harmless: the claim lets one executor through and the other returns at once.
 /// </summary>
@@ -61,13 +61,13 @@ public sealed class RunRecoveryService(
         await using var db = await contexts.CreateDbContextAsync(ct);
         // Compile the claim's UPDATE now (it matches no run), so the first submission is not the one that waits for it.
         await db.TryClaimAsync(Guid.Empty, identity.Owner, clock.GetUtcNow(), TimeSpan.Zero, ct);
-        var mine = identity.MachinePrefix;
-        var me = identity.Owner;
-        // Leases held by an earlier process on this machine: that process is gone, no need to wait for expiry.
-        var orphaned = await db.Runs
-            .Where(r => r.Status == RunStatus.Running && r.LeaseOwner != null && r.LeaseOwner.StartsWith(mine) && r.LeaseOwner != me)
+        // Leases held by an earlier process of this node that is gone: no need to wait for them to lapse.
+        var prefix = identity.NodePrefix;
+        var held = await db.Runs
+            .Where(r => r.Status == RunStatus.Running && r.LeaseOwner != null && r.LeaseOwner.StartsWith(prefix) && r.LeaseOwner != identity.Owner)
             .Select(r => new { r.Id, r.LeaseOwner })
             .ToListAsync(ct);
+        var orphaned = held.Where(o => identity.IsGonePredecessor(o.LeaseOwner!)).ToList();
         foreach (var o in orphaned) await db.HandBackAsync(o.Id, o.LeaseOwner, clock.GetUtcNow(), ct);
         metrics.RunsRecovered(orphaned.Count, ServiceMetrics.Restart);
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Datasets;
+using TrainingService.Api.Jobs;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Observability;
 using TrainingService.Persistence;
@@ -80,13 +81,31 @@ public sealed class LoadedModel(Guid runId, string? name, TrainingPlan plan, Mod
 /// large. Concurrent first requests for one run restore it once. An evicted model is disposed only when the last
 /// request using it has finished.
 /// </summary>
-public sealed class ModelCache(
-    IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options, IOptions<TrainingOptions> training, ServiceMetrics metrics)
-    : IDisposable
+public sealed class ModelCache : IDisposable
 {
+    private const string Topic = "evict";
+    private readonly IDbContextFactory<TrainingDbContext> _contexts;
+    private readonly IDatasets _datasets;
+    private readonly IOptions<PredictionOptions> _options;
+    private readonly IOptions<TrainingOptions> _training;
+    private readonly IClusterSignals _cluster;
+    private readonly ServiceMetrics _metrics;
     private readonly Lock _gate = new();
     private readonly LinkedList<(Guid Id, Lazy<Task<LoadedModel>> Model)> _order = new();
     private readonly Dictionary<Guid, LinkedListNode<(Guid Id, Lazy<Task<LoadedModel>> Model)>> _index = [];
+
+    public ModelCache(IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options,
+        IOptions<TrainingOptions> training, ServiceMetrics metrics, IClusterSignals cluster)
+    {
+        _metrics = metrics;
+        _contexts = contexts;
+        _datasets = datasets;
+        _options = options;
+        _training = training;
+        _cluster = cluster;
+        // A run deleted through another node leaves this cache too; after lost signals nothing cached can be trusted.
+        cluster.Subscribe(Topic, RemoveHere, Clear);
+    }
 
     public int Count
     {
@@ -144,7 +163,7 @@ public sealed class ModelCache(
                     return loaded;
                 }));
                 _index[runId] = _order.AddFirst((runId, entry));
-                while (_index.Count > Math.Max(1, options.Value.CacheSize))
+                while (_index.Count > Math.Max(1, _options.Value.CacheSize))
                 {
                     var last = _order.Last!;
                     _order.RemoveLast();
@@ -158,7 +177,7 @@ public sealed class ModelCache(
         try
         {
             var model = await entry.Value.WaitAsync(ct);
-            metrics.ModelLookedUp(model.Name ?? runId.ToString(), hit);
+            _metrics.ModelLookedUp(model.Name ?? runId.ToString(), hit);
             return model.TryEnter() ? model : null;
         }
         catch (Exception) when (entry.Value.IsFaulted)
@@ -194,7 +213,7 @@ public sealed class ModelCache(
     /// it loaded (deleted, or pushed out by count).</summary>
     private bool KeepWithinMemory(Guid keep, Entry keepEntry, long keepBytes)
     {
-        var budget = (long)(Math.Max(0, options.Value.CacheMegabytes) * 1024 * 1024);
+        var budget = (long)(Math.Max(0, _options.Value.CacheMegabytes) * 1024 * 1024);
         lock (_gate)
         {
             // Dropped, and perhaps asked for again: then the index holds another entry for the same run.
@@ -235,8 +254,14 @@ public sealed class ModelCache(
         }
     }
 
-    /// <summary>Drops a run's model (its run was deleted).</summary>
+    /// <summary>Drops a run's model (its run was deleted) from this node's cache and every other node's.</summary>
     public void Remove(Guid runId)
+    {
+        RemoveHere(runId);
+        _cluster.Publish(Topic, runId);
+    }
+
+    private void RemoveHere(Guid runId)
     {
         lock (_gate)
         {
@@ -260,7 +285,7 @@ public sealed class ModelCache(
 
     private async Task<LoadedModel> LoadAsync(Guid runId)
     {
-        await using var db = await contexts.CreateDbContextAsync();
+        await using var db = await _contexts.CreateDbContextAsync();
         var run = await db.Runs.AsNoTracking().Where(r => r.Id == runId)
             .Select(r => new { r.Name, r.SpecJson, r.PreprocessingJson, r.Status }).SingleOrDefaultAsync()
             ?? throw new InvalidOperationException($"Run {runId} does not exist.");
@@ -268,14 +293,16 @@ public sealed class ModelCache(
             .Select(w => w.Data).SingleOrDefaultAsync()
             ?? throw new InvalidOperationException($"Run {runId} has no final weights.");
         using var spec = JsonDocument.Parse(run.SpecJson);
-        var plan = TrainingPlan.FromSpec(spec.RootElement, training.Value.Limits);
-        var codec = datasets.CreateCodec(run.PreprocessingJson
+        var plan = TrainingPlan.FromSpec(spec.RootElement, _training.Value.Limits);
+        var codec = _datasets.CreateCodec(run.PreprocessingJson
             ?? throw new InvalidOperationException($"Run {runId} has no stored preprocessing."));
         var session = ModelSession.Restore(plan, weights);
         return new LoadedModel(runId, run.Name, plan, session, codec, weights.LongLength);
     }
 
-    public void Dispose()
+    public void Dispose() => Clear();
+
+    private void Clear()
     {
         lock (_gate)
         {

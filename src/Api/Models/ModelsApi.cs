@@ -6,6 +6,7 @@ using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
 using TrainingService.Persistence;
+using TrainingService.Persistence.Postgres;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Specs;
 
@@ -50,15 +51,27 @@ public static class ModelsApi
 
     private sealed record RunNameAndStatus(string? Name, RunStatus Status);
 
-    // Compiled once: the predict endpoints run these on every request that is not served from the cache alone.
-    private static readonly Func<TrainingDbContext, Guid, Task<RunNameAndStatus?>> RunStatusById =
-        EF.CompileAsyncQuery((TrainingDbContext db, Guid id) =>
-            db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new RunNameAndStatus(r.Name, r.Status)).SingleOrDefault());
+    private static Task<RunNameAndStatus?> RunStatusById(TrainingDbContext db, Guid id) => db is PostgresTrainingDbContext pg
+        ? Compiled<PostgresTrainingDbContext>.RunStatusById(pg, id)
+        : Compiled<TrainingDbContext>.RunStatusById(db, id);
 
-    private static readonly Func<TrainingDbContext, string, Task<Guid>> NewestSucceededId =
-        EF.CompileAsyncQuery((TrainingDbContext db, string name) =>
-            db.Runs.AsNoTracking().Where(r => r.Name == name && r.Status == RunStatus.Succeeded)
-                .OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id).Select(r => r.Id).FirstOrDefault());
+    private static Task<Guid> NewestSucceededId(TrainingDbContext db, string name) => db is PostgresTrainingDbContext pg
+        ? Compiled<PostgresTrainingDbContext>.NewestSucceededId(pg, name)
+        : Compiled<TrainingDbContext>.NewestSucceededId(db, name);
+
+    // Compiled once: the predict endpoints run these on every request that is not served from the cache alone. A
+    // compiled query keeps the provider it first ran on, so each context type (provider) gets its own.
+    private static class Compiled<TContext> where TContext : TrainingDbContext
+    {
+        public static readonly Func<TContext, Guid, Task<RunNameAndStatus?>> RunStatusById =
+            EF.CompileAsyncQuery((TContext db, Guid id) =>
+                db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new RunNameAndStatus(r.Name, r.Status)).SingleOrDefault());
+
+        public static readonly Func<TContext, string, Task<Guid>> NewestSucceededId =
+            EF.CompileAsyncQuery((TContext db, string name) =>
+                db.Runs.AsNoTracking().Where(r => r.Name == name && r.Status == RunStatus.Succeeded)
+                    .OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id).Select(r => r.Id).FirstOrDefault());
+    }
 
     public static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictWithModel(
         string name, HttpRequest request, TrainingDbContext db, PredictionService predictions, IOptions<PredictionOptions> options, CancellationToken cancellationToken)

@@ -22,7 +22,8 @@ public sealed class SweepService(
     RunEvents events,
     IOptions<TuningOptions> options,
     TimeProvider clock,
-    ILogger<SweepService> logger) : CoordinatorService(options, logger, "Sweep")
+    IDbContextFactory<TrainingDbContext> contexts,
+    ILogger<SweepService> logger) : CoordinatorService(contexts, options, logger, "Sweep")
 {
     public override async Task AdvanceAllAsync(CancellationToken ct)
     {

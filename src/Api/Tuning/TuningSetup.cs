@@ -1,4 +1,5 @@
 using TrainingService.Api.CrossValidation;
+using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Sweeps;
 
@@ -15,9 +16,13 @@ public static class TuningSetup
         builder.Services.AddSingleton<AshaScheduler>();
         builder.Services.AddScoped<SweepSubmission>();
         builder.Services.AddSingleton<SweepService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<SweepService>());
         builder.Services.AddSingleton<CrossValidationService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<CrossValidationService>());
+        // The coordinators run where training runs; an api node only writes the rows they advance.
+        if (ServiceRole.Read(builder.Configuration).Trains)
+        {
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<SweepService>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<CrossValidationService>());
+        }
         return builder;
     }
 

@@ -10,8 +10,6 @@ public sealed class Shape : IEquatable<Shape>
     public int this[int axis] => Dims[axis < 0 ? Dims.Length + axis : axis];
     public int Last => Dims[^1];
 
-    /// <summary>The tensor shape of a batch of <paramref name="batch"/> examples of this shape.</summary>
-
     /// <summary>Elements per example, or -1 when a dimension is variable.</summary>
     public long Size => Dims.Any(d => d < 0) ? -1 : Dims.Aggregate(1L, (a, d) => a * d);
 

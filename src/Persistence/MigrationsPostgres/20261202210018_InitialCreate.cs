@@ -1,5 +1,6 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -12,10 +13,49 @@ namespace TrainingService.Persistence.MigrationsPostgres
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "api_keys",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Name = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Prefix = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    Hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Scopes = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Owner = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<long>(type: "bigint", nullable: false),
+                    ExpiresAt = table.Column<long>(type: "bigint", nullable: true),
+                    RevokedAt = table.Column<long>(type: "bigint", nullable: true),
+                    CreatedBy = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_api_keys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "audit",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    At = table.Column<long>(type: "bigint", nullable: false),
+                    Actor = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Owner = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    Action = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Target = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Detail = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_audit", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "sweeps",
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Owner = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     Name = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
@@ -42,6 +82,7 @@ namespace TrainingService.Persistence.MigrationsPostgres
                 columns: table => new
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    Owner = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     Name = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     Status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     CreatedAt = table.Column<long>(type: "bigint", nullable: false),
@@ -52,7 +93,9 @@ namespace TrainingService.Persistence.MigrationsPostgres
                     SpecJson = table.Column<string>(type: "text", nullable: false),
                     SummaryJson = table.Column<string>(type: "text", nullable: true),
                     MetricsJson = table.Column<string>(type: "text", nullable: true),
+                    EvaluationJson = table.Column<string>(type: "text", nullable: true),
                     PreprocessingJson = table.Column<string>(type: "text", nullable: true),
+                    ThreadsJson = table.Column<string>(type: "text", nullable: true),
                     BestEpoch = table.Column<int>(type: "integer", nullable: true),
                     StoppedEarly = table.Column<bool>(type: "boolean", nullable: false),
                     Error = table.Column<string>(type: "text", nullable: true),
@@ -158,6 +201,17 @@ namespace TrainingService.Persistence.MigrationsPostgres
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_api_keys_Hash",
+                table: "api_keys",
+                column: "Hash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_audit_At",
+                table: "audit",
+                column: "At");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_runs_CreatedAt",
                 table: "runs",
                 column: "CreatedAt");
@@ -172,6 +226,11 @@ namespace TrainingService.Persistence.MigrationsPostgres
                 name: "IX_runs_Name_Status_FinishedAt",
                 table: "runs",
                 columns: new[] { "Name", "Status", "FinishedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_runs_Owner_Status",
+                table: "runs",
+                columns: new[] { "Owner", "Status" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_runs_ParentRunId_Role_FoldIndex",
@@ -214,6 +273,12 @@ namespace TrainingService.Persistence.MigrationsPostgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "api_keys");
+
+            migrationBuilder.DropTable(
+                name: "audit");
+
             migrationBuilder.DropTable(
                 name: "epoch_metrics");
 

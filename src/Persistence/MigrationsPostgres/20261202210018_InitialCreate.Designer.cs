@@ -12,8 +12,8 @@ using TrainingService.Persistence.Postgres;
 namespace TrainingService.Persistence.MigrationsPostgres
 {
     [DbContext(typeof(PostgresTrainingDbContext))]
-    [Migration("20261202202829_Security")]
-    partial class Security
+    [Migration("20261202210018_InitialCreate")]
+    partial class InitialCreate
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -146,6 +146,9 @@ namespace TrainingService.Persistence.MigrationsPostgres
 
                     b.Property<Guid?>("SweepId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("ThreadsJson")
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 
