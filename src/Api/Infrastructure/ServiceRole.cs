@@ -13,6 +13,9 @@ public sealed class ServiceNodeOptions
     /// <summary>This node's name in leases and logs; the machine's name by default. Two nodes on one machine may
     /// share it: a lease also names the process, and a restarted node checks its predecessor is gone.</summary>
     public string? NodeName { get; set; }
+
+    /// <summary><see cref="NodeName"/>, or the machine's name.</summary>
+    public string EffectiveNodeName => string.IsNullOrWhiteSpace(NodeName) ? Environment.MachineName : NodeName.Trim();
 }
 
 /// <summary>The parsed <see cref="ServiceNodeOptions.Role"/>.</summary>

@@ -18,7 +18,7 @@ public sealed class ExecutorIdentity
 
     public ExecutorIdentity(IOptions<ServiceNodeOptions> options)
     {
-        Node = string.IsNullOrWhiteSpace(options.Value.NodeName) ? Environment.MachineName : options.Value.NodeName.Trim();
+        Node = options.Value.EffectiveNodeName;
         using var self = Process.GetCurrentProcess();
         Owner = $"{Node}/{self.Id}.{StartMs(self).ToString(CultureInfo.InvariantCulture)}";
     }

@@ -20,9 +20,10 @@ internal static class KerasWeights
     public static Dictionary<string, Tensor>? Read(IH5Group h5, KerasConversion conversion, ModelDefinition model, string path, List<SpecError> errors)
     {
         var origins = conversion.Layers.ToDictionary(o => o.NativeName, StringComparer.Ordinal);
-        // No variable can hold more values than the whole model has: a declared shape past that is refused before
-        // the dataset is read (a compressed HDF5 dataset can declare gigabytes in a few bytes).
-        var budget = new ElementBudget(TrainingPlan.Summarize(model).TotalParameters);
+        // A compressed HDF5 dataset can declare gigabytes in a few bytes, so declared shapes are counted before any
+        // dataset is read, against twice the model's parameters (plus a little): a file whose shapes are merely wrong is
+        // still read, and each mismatch reported at its layer with both shapes; a bomb is refused unread.
+        var budget = new ElementBudget(2 * TrainingPlan.Summarize(model).TotalParameters + 65_536);
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var legacy = h5.LinkExists("_layer_checkpoint_dependencies");   // .keras files written by Keras 2.13–2.15
         foreach (var node in model.Layers)
@@ -135,8 +136,7 @@ internal static class KerasWeights
         return kernel.permute(order).contiguous();
     }
 
-    /// <summary>Reads a layer's numbered variables, reporting missing groups and unexpected counts at the layer's path.</summary>
-    /// <summary>Values left to read: the model's parameter count, spent as variables are read.</summary>
+    /// <summary>Values left to read, spent as variables are read.</summary>
     private sealed class ElementBudget(long total)
     {
         public long Left { get; private set; } = total;
@@ -149,6 +149,7 @@ internal static class KerasWeights
         }
     }
 
+    /// <summary>Reads a layer's numbered variables, reporting missing groups and unexpected counts at the layer's path.</summary>
     private sealed class Reader(IH5Group h5, string filePath, string layerPath, List<SpecError> errors, ElementBudget budget)
     {
         public Tensor[]? Vars(string group, int count)
@@ -175,7 +176,7 @@ internal static class KerasWeights
                 if (dims.Any(d => d < 0) || elements > budget.Left || !budget.TrySpend((long)elements))
                 {
                     errors.Add(new SpecError(layerPath, $"{filePath}:{varsPath}/{names[i]} declares shape [{string.Join(", ", dims)}]: " +
-                                                        $"more values than the model's remaining parameters ({budget.Left}); not read"));
+                                                        $"more values than the file may still hold for this model ({budget.Left}); not read"));
                     return null;
                 }
                 float[] data;
