@@ -8,7 +8,7 @@ for tool in dotnet curl jq chromium; do command -v "$tool" >/dev/null || { echo 
 dotnet build src/Api -c Release -v quiet -nologo >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 data="$(mktemp -d)"; base="http://127.0.0.1:$port"
-Storage__Root="$data" ASPNETCORE_URLS="$base" Logging__LogLevel__Default=Warning dotnet src/Api/bin/Release/net10.0/TrainingService.Api.dll >"$data/log" 2>&1 &
+Auth__Mode=none Storage__Root="$data" ASPNETCORE_URLS="$base" Logging__LogLevel__Default=Warning dotnet src/Api/bin/Release/net10.0/TrainingService.Api.dll >"$data/log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 120); do curl -fsS "$base/health" >/dev/null 2>&1 && break; sleep 0.5; done
