@@ -23,7 +23,16 @@ public sealed class DashboardTests(UiFixture ui)
         await page.Locator("#spec").FillAsync(text);
         await page.Locator("#submit").ClickAsync();
 
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("#/runs/[0-9a-f-]{36}$"));
+        // The submission lands on the run page; on a loaded CI box (three test projects share 2 cores) the POST can
+        // take long, and if it is refused the page shows why, which the failure then says.
+        try
+        {
+            await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("#/runs/[0-9a-f-]{36}$"), new() { Timeout = 120_000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"no run page after submitting; the page says: {await page.Locator("#spec-errors").InnerTextAsync()}; console: {string.Join(" | ", errors)}");
+        }
         var id = Guid.Parse(page.Url[^36..]);
         // The chart gains points while the run trains: several different epoch counts are seen before it ends.
         var seen = new SortedSet<int>();
