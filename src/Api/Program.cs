@@ -31,7 +31,9 @@ try
     builder.AddObservability();
     builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
     builder.Services.AddProblemDetails();
-    builder.Services.AddSingleton<IDatasets, CatalogDatasets>();
+    builder.Services.AddSingleton<NodeDatasets>();
+    builder.Services.AddScoped<DatabaseCsvUploads>();
+    builder.Services.AddScoped<IDatasets, CatalogDatasets>();
     builder.Services.AddScoped<RunSubmission>();
     builder.Services.AddSingleton<ModelCache>();
     builder.Services.AddSingleton<PredictionService>();
@@ -41,6 +43,7 @@ try
     if (KeysCommand.IsInvoked(args)) return await KeysCommand.RunAsync(app, args);
 
     await app.PrepareStorageAsync();
+    await app.ImportUploadFolderAsync();
     torch.set_num_threads(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrainingOptions>>().Value.EffectiveTorchThreads);
 
     app.UseExceptionHandler();

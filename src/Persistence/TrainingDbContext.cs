@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using TrainingService.Persistence.Datasets;
 using TrainingService.Persistence.Runs;
 using TrainingService.Persistence.Security;
 
@@ -24,9 +25,10 @@ public class TrainingDbContext : DbContext
     public DbSet<Tuning.SweepTrial> SweepTrials => Set<Tuning.SweepTrial>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+    public DbSet<DatasetUpload> DatasetUploads => Set<DatasetUpload>();
 
     /// <summary>
-    /// When set, runs and sweeps of other owners do not exist for this context: queries, updates and deletes all
+    /// When set, runs, sweeps and uploads of other owners do not exist for this context: queries, updates and deletes all
     /// skip them, so an endpoint cannot forget the check and another team's id answers "not found". Null (jobs,
     /// admins) sees everything.
     /// </summary>
@@ -49,6 +51,7 @@ public class TrainingDbContext : DbContext
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(TrainingDbContext).Assembly);
         modelBuilder.Entity<Run>().HasQueryFilter(r => VisibleOwner == null || r.Owner == VisibleOwner);
         modelBuilder.Entity<Tuning.Sweep>().HasQueryFilter(s => VisibleOwner == null || s.Owner == VisibleOwner);
+        modelBuilder.Entity<DatasetUpload>().HasQueryFilter(u => VisibleOwner == null || u.Owner == VisibleOwner || u.Owner == DatasetUpload.SharedOwner);
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
@@ -71,8 +72,78 @@ public class DatasetsApiTests : IDisposable
         Assert.StartsWith("csv:", name);
         Assert.Equal(name, (await again.JsonAsync()).GetProperty("name").GetString());
         Assert.Equal(["size", "colour", "price"], body.GetProperty("columns").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
-        Assert.Single(Directory.GetFiles(Path.Combine(_factory.Root, "uploads"), "*.csv"));
+        Assert.Equal(1, _factory.Count("dataset_uploads"));
+        Assert.False(Directory.Exists(Path.Combine(_factory.Root, "uploads")), "uploads live in the database, not on this node's disk");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/datasets/{name}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task RunOnAnUpload_Trains_AndItsModelPredictsFromRawRows()
+    {
+        var client = _factory.CreateClient();
+        var name = (await (await client.PostAsync("/api/datasets", Csv(Specs.SizesCsv))).JsonAsync()).GetProperty("name").GetString()!;
+
+        var id = (await client.SubmitAsync(Specs.SizesRun(name))).Id();
+        var run = await client.WaitForEndAsync(id, TimeSpan.FromMinutes(3));
+        var predicted = await client.PostJsonAsync($"/api/runs/{id}/predict", Specs.SizesInstances);
+
+        Assert.Equal("succeeded", run.Status());
+        Assert.Equal(["big", "small"], predicted.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("label").GetString()));
+    }
+
+    [Fact]
+    public async Task UploadFilesFromBeforeTheDatabase_AreImportedAtStartUp_AndStayUsable()
+    {
+        var bytes = Encoding.UTF8.GetBytes("x,y\n1,a\n2,b\n3,a\n");
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        Directory.CreateDirectory(Path.Combine(_factory.Root, "uploads"));
+        File.WriteAllBytes(Path.Combine(_factory.Root, "uploads", id + ".csv"), bytes);
+
+        var response = await _factory.CreateClient().GetAsync($"/api/datasets/csv:{id}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3, (await response.JsonAsync()).GetProperty("splits").GetProperty("rows").GetInt32());
+        Assert.True(File.Exists(Path.Combine(_factory.Root, "uploads", id + ".csv")), "the files are left where they were");
+    }
+
+    [Fact]
+    public async Task Upload_IsListedWithItsColumns_AndDeleteRemovesIt()
+    {
+        var client = _factory.CreateClient();
+        var name = (await (await client.PostAsync("/api/datasets", Csv("x,y\n1,a\n2,b\n"))).JsonAsync()).GetProperty("name").GetString()!;
+
+        var listed = (await (await client.GetAsync("/api/datasets")).JsonAsync()).EnumerateArray().Single(d => d.GetProperty("name").GetString() == name);
+        var deleted = await client.DeleteAsync($"/api/datasets/{name}");
+
+        Assert.Equal(["x", "y"], listed.GetProperty("columns").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(0, _factory.Count("dataset_uploads"));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/datasets/{name}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/api/datasets/{name}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync("/api/datasets/digits")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Delete_IsRefused409_WhileAQueuedRunNeedsTheUpload()
+    {
+        var client = _factory.CreateClient();
+        var name = (await (await client.PostAsync("/api/datasets", Csv("x,y\n1,a\n2,b\n3,a\n4,b\n"))).JsonAsync()).GetProperty("name").GetString()!;
+        using (var db = _factory.NewDbContext())
+        {
+            // A queued run naming the upload, as a submission writes it (no job server needed for the check).
+            db.Runs.Add(new TrainingService.Persistence.Runs.Run
+            {
+                Id = Guid.NewGuid(), Status = TrainingService.Persistence.Runs.RunStatus.Queued, CreatedAt = DateTimeOffset.UtcNow,
+                SpecJson = $$$"""{"dataset": {"name": "{{{name}}}", "target": "y"}}""",
+            });
+            db.SaveChanges();
+        }
+
+        var response = await client.DeleteAsync($"/api/datasets/{name}");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(1, _factory.Count("dataset_uploads"));
     }
 
     [Fact]
@@ -83,7 +154,7 @@ public class DatasetsApiTests : IDisposable
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("line 3", string.Join(" ", problem.GetProperty("errors").EnumerateObject().SelectMany(e => e.Value.EnumerateArray().Select(v => v.GetString()))));
-        Assert.False(Directory.Exists(Path.Combine(_factory.Root, "uploads")) && Directory.GetFiles(Path.Combine(_factory.Root, "uploads"), "*.csv").Length > 0);
+        Assert.Equal(0, _factory.Count("dataset_uploads"));
     }
 
     [Theory]
@@ -110,7 +181,8 @@ public class DatasetsApiTests : IDisposable
     [InlineData("""{"name": "iris", "preprocessing": {"standardize": true, "one_hot_labels": false}}""")]
     public void StaticSignature_EqualsTheSignatureOfThePreparedData(string dataset)
     {
-        var datasets = new CatalogDatasets(Options.Create(new StorageOptions { Root = _factory.Root }), new ConfigurationBuilder().Build());
+        using var scope = _factory.Services.CreateScope();
+        var datasets = scope.ServiceProvider.GetRequiredService<IDatasets>();
         using var spec = JsonDocument.Parse(dataset);
 
         var check = datasets.Check(spec.RootElement);
@@ -125,14 +197,7 @@ public class DatasetsApiTests : IDisposable
         string.Join(";", s.Inputs.Select(i => $"in[{string.Join(",", i.Shape)}]{i.IsInteger}")) + "|" +
         string.Join(";", s.Targets.Select(t => $"out[{string.Join(",", t.Shape)}]{t.IsInteger}{t.Classes}"));
 
-    private static MultipartFormDataContent Csv(string text)
-    {
-        var content = new MultipartFormDataContent();
-        var file = new ByteArrayContent(Encoding.UTF8.GetBytes(text));
-        file.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
-        content.Add(file, "file", "data.csv");
-        return content;
-    }
+    private static MultipartFormDataContent Csv(string text) => Specs.CsvFile(text);
 }
 
 /// <summary>Every test of <see cref="DatasetsApiTests"/>, run against a PostgreSQL database and Hangfire's PostgreSQL storage.</summary>

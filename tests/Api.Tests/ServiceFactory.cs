@@ -60,19 +60,18 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         Services.GetRequiredService<IDbContextFactory<TrainingDbContext>>().CreateDbContext();
 
     /// <summary>Rows per table, read straight from the database (not through the app).</summary>
-    public (long Runs, long Metrics, long Weights) CountRows()
+    public (long Runs, long Metrics, long Weights) CountRows() => (Count("runs"), Count("epoch_metrics"), Count("run_weights"));
+
+    /// <summary>Rows in <paramref name="table"/>, read through a connection of its own.</summary>
+    public long Count(string table)
     {
         using System.Data.Common.DbConnection connection = PostgresConnectionString is { } pg
             ? new NpgsqlConnection(new NpgsqlConnectionStringBuilder(pg) { Pooling = false }.ToString())
             : new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly;Pooling=False");
         connection.Open();
-        long Count(string table)
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT COUNT(*) FROM {table}";
-            return (long)command.ExecuteScalar()!;
-        }
-        return (Count("runs"), Count("epoch_metrics"), Count("run_weights"));
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {table}";
+        return (long)command.ExecuteScalar()!;
     }
 
     protected override void Dispose(bool disposing)

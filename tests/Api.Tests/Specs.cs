@@ -33,6 +33,32 @@ public static class Specs
 
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
+    /// <summary>A CSV as the upload endpoint takes it (multipart field <c>file</c>).</summary>
+    public static MultipartFormDataContent CsvFile(string text)
+    {
+        var content = new MultipartFormDataContent();
+        var file = new ByteArrayContent(Encoding.UTF8.GetBytes(text));
+        file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/csv");
+        content.Add(file, "file", "data.csv");
+        return content;
+    }
+
+    /// <summary>80 rows of two numbers and their class, "big" when they sum to more than 0.9.</summary>
+    public static readonly string SizesCsv = "x1,x2,size\n" + string.Join("\n", Enumerable.Range(0, 80)
+        .Select(i => (X1: i % 10 / 10.0, X2: i / 8 / 10.0))
+        .Select(r => FormattableString.Invariant($"{r.X1},{r.X2},{(r.X1 + r.X2 > 0.9 ? "big" : "small")}"))) + "\n";
+
+    /// <summary>A small classifier of <see cref="SizesCsv"/> once uploaded as <paramref name="dataset"/> (csv:&lt;id&gt;).</summary>
+    public static string SizesRun(string dataset) => $$$"""
+        {"dataset": {"name": "{{{dataset}}}", "target": "size", "preprocessing": {"test_fraction": 0.25, "seed": 1}},
+         "model": {"input_shape": [2], "layers": [{"type": "Dense", "units": 8, "activation": "relu"}, {"type": "Dense", "units": 2, "activation": "softmax"}]},
+         "compile": {"optimizer": {"type": "Adam", "learning_rate": 0.05}, "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+         "fit": {"epochs": 40, "batch_size": 8, "seed": 1}}
+        """;
+
+    /// <summary>Raw rows for a <see cref="SizesRun"/> model: a big one, then a small one.</summary>
+    public const string SizesInstances = """{"instances": [{"x1": 0.9, "x2": 0.8}, {"x1": 0.0, "x2": 0.1}]}""";
+
     public static async Task<JsonElement> SubmitAsync(this HttpClient client, string spec, string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/runs") { Content = Json(spec) };

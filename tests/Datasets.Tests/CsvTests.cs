@@ -85,7 +85,7 @@ public class CsvTests
     {
         using var dir = new TempFolder();
         var rows = string.Join("\n", Enumerable.Range(0, 30).Select(i => i == 17 ? "thirty,1" : $"{i},1"));
-        var e = Assert.Throws<CsvException>(() => new CsvUploadStore(dir.Path, 1 << 20).Store(Bytes("age,y\n" + rows + "\n")));
+        var e = Assert.Throws<CsvException>(() => new CsvUploadStore(new CsvUploadFolder(dir.Path), 1 << 20).Store(Bytes("age,y\n" + rows + "\n")));
         Assert.Equal(19, e.Line);
         Assert.Equal(1, e.Column);
         Assert.Contains("'thirty'", e.Message);
@@ -95,7 +95,7 @@ public class CsvTests
     public void Upload_IsStoredByContentHash_AndTypesAreInferred()
     {
         using var dir = new TempFolder();
-        var store = new CsvUploadStore(dir.Path, 1 << 20);
+        var store = new CsvUploadStore(new CsvUploadFolder(dir.Path), 1 << 20);
         var bytes = Bytes(People);
         var upload = store.Store(bytes);
         var again = store.Store(bytes);

@@ -51,7 +51,7 @@ public sealed class ClusterTests(PostgresServer postgres) : IDisposable
     private static (string, (string, string)[]) Node(string role, params (string, string)[] extra) => (role, extra);
 
     [Fact]
-    public async Task ApiAndTwoWorkers_TrainTwelveRunsOnceEach_OnBothWorkers_StreamEpochsLive_AndADeleteReachesEveryApiNode()
+    public async Task ApiAndTwoWorkers_TrainTwelveRunsOnceEach_OnBothWorkers_AndARunOnAnUpload_StreamEpochsLive_AndADeleteReachesEveryApiNode()
     {
         var nodes = await StartAsync(Node("api"), Node("api"), Node("worker"), Node("worker"));
         var (api, otherApi, workers) = (nodes[0].Client, nodes[1].Client, nodes[2..]);
@@ -60,11 +60,17 @@ public sealed class ClusterTests(PostgresServer postgres) : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, (await workers[0].Client.GetAsync("/api/runs")).StatusCode);
         Assert.DoesNotContain("job_server", await api.GetStringAsync("/health"));
 
+        // A CSV uploaded to the api node is in the database: whichever worker takes its run reads it there.
+        var upload = (await (await api.PostAsync("/api/datasets", Specs.CsvFile(Specs.SizesCsv))).JsonAsync()).GetProperty("name").GetString()!;
+        var tabular = (await api.SubmitAsync(Specs.SizesRun(upload))).Id();
         var ids = new List<Guid>();
         for (var i = 0; i < 12; i++) ids.Add((await api.SubmitAsync(Specs.Digits(epochs: 2, name: $"fleet-{i % 3}"))).Id());
         var streamed = api.ReadEventsAsync(ids[^1], Patience);
 
         foreach (var id in ids) Assert.Equal("succeeded", (await api.WaitForEndAsync(id, Patience)).Status());
+        Assert.Equal("succeeded", (await api.WaitForEndAsync(tabular, Patience)).Status());
+        Assert.Equal(["big", "small"], (await otherApi.PostJsonAsync($"/api/runs/{tabular}/predict", Specs.SizesInstances))
+            .GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("label").GetString()));
         foreach (var id in ids)
         {
             Assert.Equal(1, (await api.GetRunAsync(id)).GetProperty("attempts").GetInt32());

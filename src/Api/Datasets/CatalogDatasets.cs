@@ -11,45 +11,36 @@ using TrainingService.Training.Specs;
 namespace TrainingService.Api.Datasets;
 
 /// <summary>
-/// <see cref="IDatasets"/> over the dataset catalog of <c>src/Training/Datasets</c>. Datasets are loaded once per
-/// process (<see cref="DatasetCache"/>); checking a submission never loads a catalog dataset, it derives the
+/// <see cref="IDatasets"/> over the dataset catalog of <c>src/Training/Datasets</c> and the caller's uploads in the
+/// database (<see cref="DatabaseCsvUploads"/>). Checking a submission never loads a catalog dataset, it derives the
 /// signature from the catalog entry and the options, the way the preparer will shape the data.
 /// </summary>
-public sealed class CatalogDatasets : IDatasets, IDisposable
+public sealed class CatalogDatasets : IDatasets
 {
     private readonly DatasetOptions _options;
     private readonly DatasetCache _cache;
+    private readonly DatabaseCsvUploads _stored;
     private readonly CsvUploadStore _uploads;
     private readonly DatasetPreparer _preparer;
 
-    public CatalogDatasets(IOptions<StorageOptions> storage, IConfiguration configuration)
+    public CatalogDatasets(NodeDatasets node, DatabaseCsvUploads uploads)
     {
-        var section = configuration.GetSection("Datasets");
-        var root = section["Root"] ?? Path.Combine(Path.GetFullPath(storage.Value.Root), "datasets");
-        _options = new DatasetOptions
-        {
-            Root = root,
-            AllowDownload = section.GetValue("AllowDownload", false),
-            UploadFolder = section["UploadFolder"] ?? Path.Combine(Path.GetFullPath(storage.Value.Root), "uploads"),
-            MaxUploadBytes = section.GetValue("MaxUploadBytes", new DatasetOptions().MaxUploadBytes),
-            FashionMnistSystemFolders = section.GetSection("FashionMnistSystemFolders").Get<string[]>() ?? new DatasetOptions().FashionMnistSystemFolders,
-        };
-        _cache = new DatasetCache(new DatasetLoader(_options));
-        _uploads = new CsvUploadStore(_options);
+        _options = node.Options;
+        _cache = node.Cache;
+        _stored = uploads;
+        _uploads = new CsvUploadStore(uploads, _options.MaxUploadBytes, _options.Csv);
         _preparer = new DatasetPreparer(_cache, _uploads);
     }
 
     public long MaxUploadBytes => _options.MaxUploadBytes;
 
-    public IReadOnlyList<DatasetDescription> List() => DatasetCatalog.List(_options).Select(Describe).ToList();
+    public IReadOnlyList<DatasetDescription> List() =>
+        [.. DatasetCatalog.List(_options).Select(Describe), .. _stored.List().Select(Describe)];
 
     public DatasetDescription? Describe(string name)
     {
         if (name.StartsWith(DatasetSpec.CsvPrefix, StringComparison.Ordinal))
-        {
-            var id = name[DatasetSpec.CsvPrefix.Length..];
-            return _uploads.Exists(id) ? Describe(_uploads.Describe(id)) : null;
-        }
+            return _stored.Find(name[DatasetSpec.CsvPrefix.Length..]) is { } upload ? Describe(upload) : null;
         return DatasetCatalog.Find(name) is { } d ? Describe(DatasetCatalog.Describe(d, _options)) : null;
     }
 
@@ -140,8 +131,6 @@ public sealed class CatalogDatasets : IDatasets, IDisposable
         return samples;
     }
 
-    public IPredictionCodec CreateCodec(string preprocessingJson) => new Codec(FittedPreprocessing.FromJson(preprocessingJson));
-
     public DatasetDescription UploadCsv(byte[] content)
     {
         try
@@ -166,42 +155,11 @@ public sealed class CatalogDatasets : IDatasets, IDisposable
         new Dictionary<string, long?> { ["train"] = i.TrainCount, ["test"] = i.TestCount },
         i.InputShape, i.InputDType, i.ClassNames, null, i.HowToInstall, i.License);
 
-    private static DatasetDescription Describe(CsvUpload u) => new(
+    private static DatasetDescription Describe(CsvUpload u) =>
+        Describe(new UploadSummary(u.Id, u.Bytes, u.Rows, JsonSerializer.Serialize(u.Columns, Json.Options)));
+
+    private static DatasetDescription Describe(UploadSummary u) => new(
         DatasetSpec.CsvPrefix + u.Id, "table", true, $"CSV upload, {u.Rows} rows, {u.Bytes} bytes",
         new Dictionary<string, long?> { ["rows"] = u.Rows }, null, null, null,
-        JsonSerializer.SerializeToNode(u.Columns, Json.Options), null, null);
-
-    public void Dispose() => _cache.Dispose();
-
-    private sealed class Codec(FittedPreprocessing fitted) : IPredictionCodec
-    {
-        public ArrayDataset Encode(JsonElement instances) => new(fitted.PrepareInstances(instances), []);
-
-        public ArrayDataset EncodeImages(IReadOnlyList<byte[]> images)
-        {
-            try
-            {
-                return new ArrayDataset(fitted.PrepareImages(images), []);
-            }
-            catch (Exception e) when (e is not SpecException)
-            {
-                throw new SpecException("file", e.Message);
-            }
-        }
-
-        public IReadOnlyList<JsonObject> Decode(IReadOnlyList<TorchSharp.torch.Tensor> outputs) =>
-            fitted.Interpret(outputs).Select(p => p.Outputs.Count == 1 ? Node(p.Outputs[0]) : new JsonObject
-            {
-                ["outputs"] = new JsonObject(p.Outputs.Select(o => KeyValuePair.Create(o.Name, (JsonNode?)Node(o)))),
-            }).ToList();
-
-        private static JsonObject Node(TargetPrediction t) => t.ClassIndex is { } c
-            ? new JsonObject
-            {
-                ["class"] = c,
-                ["label"] = t.ClassName,
-                ["probabilities"] = new JsonArray(t.Probabilities!.Select(v => (JsonNode?)JsonValue.Create(Math.Round(v, 6))).ToArray()),
-            }
-            : new JsonObject { ["values"] = new JsonArray(t.Values!.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()) };
-    }
+        JsonNode.Parse(u.ColumnsJson), null, null);
 }

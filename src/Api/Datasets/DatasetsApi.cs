@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Security;
+using TrainingService.Persistence;
+using TrainingService.Training.Datasets;
+using TrainingService.Training.Datasets.Preprocessing;
 using TrainingService.Training.Specs;
 
 namespace TrainingService.Api.Datasets;
@@ -21,6 +24,9 @@ public static class DatasetsApi
             // Above Kestrel's 30 MB default; the store enforces Datasets:MaxUploadBytes (50 MB by default) itself.
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(new TrainingService.Training.Datasets.DatasetOptions().MaxUploadBytes + 1024 * 1024))
             .DisableAntiforgery()
+            .RequireAuthorization(Scopes.DatasetsWrite);
+        api.MapDelete("/{name}", DeleteUpload).WithName("DeleteDataset")
+            .WithSummary("Delete an uploaded CSV (csv:<id>); refused with 409 while a queued or running run needs it")
             .RequireAuthorization(Scopes.DatasetsWrite);
         return app;
     }
@@ -54,8 +60,23 @@ public static class DatasetsApi
         }
     }
 
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteUpload(
+        string name, HttpContext context, DatabaseCsvUploads uploads, TrainingDbContext db, CancellationToken cancellationToken)
+    {
+        var notFound = Problems.NotFound("Upload not found", $"No upload of yours is named '{name}'. GET /api/datasets lists them; built-in datasets cannot be deleted.");
+        if (!name.StartsWith(DatasetSpec.CsvPrefix, StringComparison.Ordinal)) return notFound;
+        var id = name[DatasetSpec.CsvPrefix.Length..];
+        if (!CsvUploadIds.IsValid(id)) return notFound;
+        var result = await uploads.DeleteAsync(id, context.User.Owner(), context.User.IsAdmin(), cancellationToken);
+        if (result.ActiveRuns.Count > 0)
+            return Problems.Conflict("Upload in use", $"Runs {string.Join(", ", result.ActiveRuns)} are queued or running on '{name}'; delete it when they have ended.");
+        if (!result.Deleted) return notFound;
+        await Audit.RecordNowAsync(db, context.User, "dataset.delete", name, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
     public static async Task<Results<Created<DatasetDescription>, ValidationProblem>> UploadCsv(
-        IFormFile? file, IDatasets datasets, CancellationToken cancellationToken)
+        IFormFile? file, IDatasets datasets, HttpContext context, TrainingDbContext db, CancellationToken cancellationToken)
     {
         if (file is null || file.Length == 0)
             return Problems.Invalid("file", "Attach a non-empty CSV file (with a header row) as multipart field 'file'.");
@@ -66,6 +87,7 @@ public static class DatasetsApi
         try
         {
             var description = datasets.UploadCsv(buffer.ToArray());
+            await Audit.RecordNowAsync(db, context.User, "dataset.upload", description.Name, cancellationToken);
             return TypedResults.Created($"/api/datasets/{description.Name}", description);
         }
         catch (SpecException e)

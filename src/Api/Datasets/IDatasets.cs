@@ -27,9 +27,6 @@ public interface IDatasets
     /// <paramref name="fitOn"/> picks the training examples the preprocessing is fitted on (a fold's own part).</summary>
     PreparedData Prepare(JsonElement dataset, CancellationToken cancellationToken, FitOn? fitOn = null);
 
-    /// <summary>The prediction-time half of the preprocessing stored with a run.</summary>
-    IPredictionCodec CreateCodec(string preprocessingJson);
-
     /// <summary>Examples [offset, offset+count) of an image dataset's split as stored (pixels, label), for looking at;
     /// throws <see cref="SpecException"/> (paths <c>name</c>, <c>split</c>) for a dataset that is not images or not here.</summary>
     Task<IReadOnlyList<DatasetSample>> SamplesAsync(string name, string split, int offset, int count, CancellationToken cancellationToken);

@@ -85,7 +85,6 @@ public sealed class ModelCache : IDisposable
 {
     private const string Topic = "evict";
     private readonly IDbContextFactory<TrainingDbContext> _contexts;
-    private readonly IDatasets _datasets;
     private readonly IOptions<PredictionOptions> _options;
     private readonly IOptions<TrainingOptions> _training;
     private readonly IClusterSignals _cluster;
@@ -94,12 +93,11 @@ public sealed class ModelCache : IDisposable
     private readonly LinkedList<(Guid Id, Lazy<Task<LoadedModel>> Model)> _order = new();
     private readonly Dictionary<Guid, LinkedListNode<(Guid Id, Lazy<Task<LoadedModel>> Model)>> _index = [];
 
-    public ModelCache(IDbContextFactory<TrainingDbContext> contexts, IDatasets datasets, IOptions<PredictionOptions> options,
+    public ModelCache(IDbContextFactory<TrainingDbContext> contexts, IOptions<PredictionOptions> options,
         IOptions<TrainingOptions> training, ServiceMetrics metrics, IClusterSignals cluster)
     {
         _metrics = metrics;
         _contexts = contexts;
-        _datasets = datasets;
         _options = options;
         _training = training;
         _cluster = cluster;
@@ -294,7 +292,7 @@ public sealed class ModelCache : IDisposable
             ?? throw new InvalidOperationException($"Run {runId} has no final weights.");
         using var spec = JsonDocument.Parse(run.SpecJson);
         var plan = TrainingPlan.FromSpec(spec.RootElement, _training.Value.Limits);
-        var codec = _datasets.CreateCodec(run.PreprocessingJson
+        var codec = PredictionCodec.FromJson(run.PreprocessingJson
             ?? throw new InvalidOperationException($"Run {runId} has no stored preprocessing."));
         var session = ModelSession.Restore(plan, weights);
         return new LoadedModel(runId, run.Name, plan, session, codec, weights.LongLength);

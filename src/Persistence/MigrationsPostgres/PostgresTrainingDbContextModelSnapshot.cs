@@ -22,6 +22,40 @@ namespace TrainingService.Persistence.MigrationsPostgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("TrainingService.Persistence.Datasets.DatasetUpload", b =>
+                {
+                    b.Property<string>("Owner")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Id")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ColumnsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Rows")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Owner", "Id");
+
+                    b.HasIndex("Id");
+
+                    b.ToTable("dataset_uploads", (string)null);
+                });
+
             modelBuilder.Entity("TrainingService.Persistence.Runs.EpochMetric", b =>
                 {
                     b.Property<Guid>("RunId")

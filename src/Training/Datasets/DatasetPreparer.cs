@@ -23,9 +23,8 @@ public sealed class DatasetPreparer(DatasetCache cache, CsvUploadStore? uploads 
         if (spec.IsUpload)
         {
             if (uploads is null) throw new DatasetException("CSV uploads are not configured (Datasets:Root or Datasets:UploadFolder).");
-            if (!uploads.Exists(spec.UploadId!))
-                throw new Specs.SpecException("dataset.name", $"no upload with id '{spec.UploadId}'; upload the CSV first.");
-            var table = uploads.Open(spec.UploadId!);
+            var table = uploads.Open(spec.UploadId!)
+                ?? throw new Specs.SpecException("dataset.name", $"no upload with id '{spec.UploadId}'; upload the CSV first.");
             return TabularPreparer.Prepare(spec, table, fitOn);
         }
         var raw = await cache.GetAsync(spec.Name, cancellationToken);
