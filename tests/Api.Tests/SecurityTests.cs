@@ -167,6 +167,33 @@ public sealed class SecurityTests : IDisposable
     }
 
     [Fact]
+    public async Task AnotherOwnersUpload_DoesNotExist_ForListingDescribingDeletingOrTraining()
+    {
+        using var teamA = Client(await KeyAsync("team-a", Scopes.DatasetsWrite, Scopes.RunsWrite));
+        using var teamB = Client(await KeyAsync("team-b", Scopes.DatasetsWrite, Scopes.RunsWrite));
+        var upload = await teamA.PostAsync("/api/datasets", Specs.CsvFile(Specs.SizesCsv));
+        var name = (await upload.JsonAsync()).GetProperty("name").GetString()!;
+
+        var listedToB = (await (await teamB.GetAsync("/api/datasets")).JsonAsync()).EnumerateArray().Select(d => d.GetProperty("name").GetString());
+        var submittedByB = await teamB.PostAsync("/api/runs", Specs.Json(Specs.SizesRun(name)));
+
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        Assert.DoesNotContain(name, listedToB);
+        Assert.Equal(HttpStatusCode.NotFound, (await teamB.GetAsync($"/api/datasets/{name}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await teamB.DeleteAsync($"/api/datasets/{name}")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, submittedByB.StatusCode);
+        Assert.Contains("dataset.name", (await submittedByB.JsonAsync()).ErrorKeys());
+        Assert.Equal(0, _factory.Count("runs"));
+        Assert.Equal(HttpStatusCode.OK, (await teamA.GetAsync($"/api/datasets/{name}")).StatusCode);
+
+        // The same bytes uploaded by team B are B's own copy: deleting it leaves A's.
+        Assert.Equal(HttpStatusCode.Created, (await teamB.PostAsync("/api/datasets", Specs.CsvFile(Specs.SizesCsv))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await teamB.DeleteAsync($"/api/datasets/{name}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await teamA.GetAsync($"/api/datasets/{name}")).StatusCode);
+        Assert.Equal(1, _factory.Count("dataset_uploads"));
+    }
+
+    [Fact]
     public async Task KeysApi_ShowsTheKeyOnce_AndRevocationRefusesIt()
     {
         using var admin = Client(await KeyAsync("ops", Scopes.Admin));
