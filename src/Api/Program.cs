@@ -48,15 +48,19 @@ try
 
     app.UseExceptionHandler();
     app.UseStatusCodePages();
-    // The web dashboard (wwwroot): static files over the public API, index.html at /.
-    app.UseDefaultFiles();
-    app.UseStaticFiles();
+    var servesApi = ServiceRole.Read(app.Configuration).ServesApi;
+    // The web dashboard (wwwroot): static files over the public API, index.html at /. Not on a worker node.
+    if (servesApi)
+    {
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+    }
     app.UseServiceSecurity();
 
     app.MapServiceHealth();
     app.MapMetrics();
-    // A worker node serves its health only; everything a user calls lives on api (or all-in-one) nodes.
-    if (ServiceRole.Read(app.Configuration).ServesApi)
+    // A worker node serves its health and metrics only; everything a user calls lives on api (or all-in-one) nodes.
+    if (servesApi)
     {
         app.MapRunsApi();
         app.MapEvaluationApi();

@@ -58,6 +58,8 @@ public sealed class ClusterTests(PostgresServer postgres) : IDisposable
 
         // The worker serves its health only; the api node takes no jobs.
         Assert.Equal(HttpStatusCode.NotFound, (await workers[0].Client.GetAsync("/api/runs")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await workers[0].Client.GetAsync("/")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await workers[0].Client.GetAsync("/metrics")).StatusCode);
         Assert.DoesNotContain("job_server", await api.GetStringAsync("/health"));
 
         // A CSV uploaded to the api node is in the database: whichever worker takes its run reads it there.

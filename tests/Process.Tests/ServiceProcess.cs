@@ -55,7 +55,13 @@ public sealed class ServiceProcess : IDisposable
         var until = DateTime.UtcNow.AddSeconds(180);   // generous: several services may start at once on a loaded machine
         while (DateTime.UtcNow < until)
         {
-            if (service._process.HasExited) throw new InvalidOperationException($"service exited with {service._process.ExitCode}:\n{service.Log}");
+            if (service._process.HasExited)
+            {
+                // Without a timeout, WaitForExit also waits for the redirected output to be read to its end: the
+                // process may have exited with its last line still in the pipe.
+                service._process.WaitForExit();
+                throw new InvalidOperationException($"service exited with {service._process.ExitCode}:\n{service.Log}");
+            }
             try
             {
                 if ((await service.Client.GetAsync("/health")).StatusCode == HttpStatusCode.OK) return service;

@@ -77,13 +77,11 @@ public sealed class CrossValidationService(
             .ToList();
         if (cv.Refit) children.Add(Child(parent, RunRoles.Refit, null, perRun, now.AddTicks(cv.Folds)));
         db.Runs.AddRange(children);
-        // A run that starts from uploaded (Keras) weights: every fold and the refit start from them too.
-        var initial = await db.RunWeights.AsNoTracking().SingleOrDefaultAsync(w => w.RunId == parent.Id && w.Kind == WeightsKind.Initial, ct);
-        if (initial is not null)
-            db.RunWeights.AddRange(children.Select(c => new RunWeights { RunId = c.Id, Kind = WeightsKind.Initial, Epoch = 0, Data = initial.Data, CreatedAt = now }));
         try
         {
             await db.SaveChangesAsync(ct);
+            // A run that starts from uploaded (Keras) weights: every fold and the refit start from them too.
+            foreach (var child in children) WeightsStore.Copy(db, parent.Id, WeightsKind.Initial, child.Id, WeightsKind.Initial, now);
         }
         catch (DbUpdateException)
         {
@@ -171,9 +169,7 @@ public sealed class CrossValidationService(
         if (changed == 1 && status == RunStatus.Succeeded && refit is not null)
         {
             // The parent serves the refit's model: same definition, same preprocessing, a copy of its final weights.
-            var final = await db.RunWeights.AsNoTracking().SingleAsync(w => w.RunId == refit.Id && w.Kind == WeightsKind.Final, ct);
-            db.RunWeights.Add(new RunWeights { RunId = parent.Id, Kind = WeightsKind.Final, Epoch = final.Epoch, Data = final.Data, CreatedAt = now });
-            await db.SaveChangesAsync(ct);
+            WeightsStore.Copy(db, refit.Id, WeightsKind.Final, parent.Id, WeightsKind.Final, now);
         }
         await tx.CommitAsync(ct);
         db.ChangeTracker.Clear();

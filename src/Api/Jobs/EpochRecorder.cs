@@ -60,9 +60,6 @@ public sealed class EpochRecorder(
         events.Notify(runId);
     }
 
-    private void Upsert(WeightsKind kind, int epoch, byte[] data, DateTimeOffset now)
-    {
-        db.RunWeights.Where(w => w.RunId == runId && w.Kind == kind).ExecuteDelete();
-        db.RunWeights.Add(new RunWeights { RunId = runId, Kind = kind, Epoch = epoch, Data = data, CreatedAt = now });
-    }
+    private void Upsert(WeightsKind kind, int epoch, byte[] data, DateTimeOffset now) =>
+        WeightsStore.Replace(db, runId, kind, epoch, data, now);
 }

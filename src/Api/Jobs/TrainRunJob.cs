@@ -94,6 +94,15 @@ public sealed class TrainRunJob(
         }
     }
 
+    /// <summary>The model a run starts from: uploaded (Keras) weights or another run's (<c>initial_weights</c>) where
+    /// it names them, fresh initialisation otherwise.</summary>
+    private ModelSession StartingPoint(Guid runId, JsonElement root, TrainingPlan plan)
+    {
+        if (InitialWeightsSpec.FromSpec(root) is { } source) return ModelSession.StartFrom(plan, source.Load(db, plan));
+        using var initial = WeightsStore.OpenRead(db, runId, WeightsKind.Initial);
+        return initial is null ? ModelSession.Create(plan) : ModelSession.StartFrom(plan, initial);
+    }
+
     private void Train(Guid runId, string owner, TimeSpan lease, CancellationToken ct)
     {
         var run = db.Runs.AsNoTracking().Single(r => r.Id == runId);
@@ -112,7 +121,7 @@ public sealed class TrainRunJob(
         // exactly the number of epochs recorded.
         var checkpoint = db.RunWeights.AsNoTracking()
             .Where(w => w.RunId == runId && w.Kind == WeightsKind.Checkpoint)
-            .Select(w => new { w.Epoch, w.Data })
+            .Select(w => new { w.Epoch })
             .SingleOrDefault();
         var recorded = db.EpochMetrics.AsNoTracking().Where(m => m.RunId == runId).Select(m => m.LogsJson).ToList();
         if ((checkpoint?.Epoch ?? 0) != recorded.Count)
@@ -126,15 +135,13 @@ public sealed class TrainRunJob(
 
         // A run submitted with Keras weights or another run's (initial_weights) starts from them; a resumed run's
         // checkpoint holds its own weights.
-        var initial = checkpoint is not null ? null
-            : InitialWeightsSpec.FromSpec(root) is { } source ? source.Load(db, plan)
-            : db.RunWeights.AsNoTracking().Where(w => w.RunId == runId && w.Kind == WeightsKind.Initial).Select(w => w.Data).SingleOrDefault();
-        using var session = initial is null ? ModelSession.Create(plan) : ModelSession.StartFrom(plan, initial);
+        using var session = checkpoint is not null ? ModelSession.Create(plan) : StartingPoint(runId, root, plan);
         var recorder = new EpochRecorder(db, runId, owner, lease, clock, events, best);
         using var split = plannedData.Take(data);
-        // A sweep trial may be stopped at a rung by its observer.
-        var result = session.Fit(split.Train, split.Validation, hooks.Observe(run, serviceMetrics.Observe(recorder)), ct, checkpoint?.Data,
-            options.Value.ThreadPolicy);
+        // A sweep trial may be stopped at a rung by its observer. The checkpoint is streamed from the database into the
+        // model and optimizer, and released before the first step.
+        var result = session.Fit(split.Train, split.Validation, hooks.Observe(run, serviceMetrics.Observe(recorder)), ct,
+            checkpoint is null ? null : () => WeightsStore.OpenRead(db, runId, WeightsKind.Checkpoint)!, options.Value.ThreadPolicy);
 
         var metrics = split.Score is { } test ? session.Evaluate(test) : null;
         var evaluation = split.Score is { } scored
@@ -158,9 +165,7 @@ public sealed class TrainRunJob(
                 .SetProperty(r => r.LeaseExpiresAt, (DateTimeOffset?)null));
         if (done != 1) throw new LeaseLostException(runId);
         var lastEpoch = result.History.Count > 0 ? result.History[^1].Epoch : recorded.Count;
-        db.RunWeights.Where(w => w.RunId == runId && w.Kind == WeightsKind.Final).ExecuteDelete();
-        db.RunWeights.Add(new RunWeights { RunId = runId, Kind = WeightsKind.Final, Epoch = lastEpoch, Data = weights, CreatedAt = now });
-        db.SaveChanges();
+        WeightsStore.Replace(db, runId, WeightsKind.Final, lastEpoch, weights, now);
         tx.Commit();
         logger.LogInformation("Run {RunId} succeeded after {Epochs} epochs", runId, lastEpoch);
     }

@@ -287,15 +287,15 @@ public sealed class ModelCache : IDisposable
         var run = await db.Runs.AsNoTracking().Where(r => r.Id == runId)
             .Select(r => new { r.Name, r.SpecJson, r.PreprocessingJson, r.Status }).SingleOrDefaultAsync()
             ?? throw new InvalidOperationException($"Run {runId} does not exist.");
-        var weights = await db.RunWeights.AsNoTracking().Where(w => w.RunId == runId && w.Kind == WeightsKind.Final)
-            .Select(w => w.Data).SingleOrDefaultAsync()
-            ?? throw new InvalidOperationException($"Run {runId} has no final weights.");
         using var spec = JsonDocument.Parse(run.SpecJson);
         var plan = TrainingPlan.FromSpec(spec.RootElement, _training.Value.Limits);
         var codec = PredictionCodec.FromJson(run.PreprocessingJson
             ?? throw new InvalidOperationException($"Run {runId} has no stored preprocessing."));
+        // Read from the database into the model's tensors as it arrives: no whole copy of the archive is held.
+        using var weights = WeightsStore.OpenRead(db, runId, WeightsKind.Final)
+            ?? throw new InvalidOperationException($"Run {runId} has no final weights.");
         var session = ModelSession.Restore(plan, weights);
-        return new LoadedModel(runId, run.Name, plan, session, codec, weights.LongLength);
+        return new LoadedModel(runId, run.Name, plan, session, codec, weights.Length);
     }
 
     public void Dispose() => Clear();

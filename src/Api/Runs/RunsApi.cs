@@ -320,7 +320,7 @@ public static class RunsApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<FileContentHttpResult, ProblemHttpResult, ValidationProblem>> GetWeights(
+    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult, ValidationProblem>> GetWeights(
         Guid id, [FromQuery] string? kind, TrainingDbContext db, CancellationToken cancellationToken)
     {
         var wanted = WeightsKind.Final;
@@ -328,11 +328,11 @@ public static class RunsApi
             return Problems.Invalid("kind", $"Unknown weights kind '{kind}'. Accepted: final, best, checkpoint, initial.");
         var run = await db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new { r.Name, r.Status }).SingleOrDefaultAsync(cancellationToken);
         if (run is null) return Problems.RunNotFound(id);
-        var blob = await db.RunWeights.AsNoTracking().Where(w => w.RunId == id && w.Kind == wanted)
-            .Select(w => new { w.Data, w.Epoch }).SingleOrDefaultAsync(cancellationToken);
+        // Streamed from the database to the client: the response holds the reader until it is sent.
+        var blob = WeightsStore.OpenRead(db, id, wanted);
         if (blob is null)
             return Problems.NotFound("No weights", $"Run {id} ({run.Status.ToWire()}) has no {wanted.ToString().ToLowerInvariant()} weights yet.");
         var file = $"{run.Name ?? id.ToString()}-{wanted.ToString().ToLowerInvariant()}-epoch{blob.Epoch}.bin";
-        return TypedResults.File(blob.Data, "application/octet-stream", file);
+        return TypedResults.Stream(blob, "application/octet-stream", file);
     }
 }

@@ -114,11 +114,10 @@ public sealed class SweepService(
         var error = best is null ? $"No trial finished with a value for '{d.Objective.Metric}'." : null;
 
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        Guid? promoted = null;
+        Guid? promoted = null, promotedFrom = null;
         if (best is not null && d.PromoteTo is { } name)
         {
             var source = await db.Runs.AsNoTracking().SingleAsync(r => r.Id == best.RunId, ct);
-            var weights = await db.RunWeights.AsNoTracking().SingleAsync(w => w.RunId == source.Id && w.Kind == WeightsKind.Final, ct);
             // A copy of the best trial under the promoted name: the newest succeeded run of that name, which is what
             // /api/models/{name} serves. The trial itself stays as it was in the table.
             var copy = new Run
@@ -144,10 +143,11 @@ public sealed class SweepService(
                 SweepId = sweep.Id,
             };
             db.Runs.Add(copy);
-            db.RunWeights.Add(new RunWeights { RunId = copy.Id, Kind = WeightsKind.Final, Epoch = weights.Epoch, Data = weights.Data, CreatedAt = now });
-            promoted = copy.Id;
+            (promoted, promotedFrom) = (copy.Id, source.Id);
         }
         await db.SaveChangesAsync(ct);
+        if (promoted is { } copyId && promotedFrom is { } sourceId)
+            WeightsStore.Copy(db, sourceId, WeightsKind.Final, copyId, WeightsKind.Final, now);
         var done = await db.Sweeps.Where(s => s.Id == sweep.Id && (s.Status == RunStatus.Running || s.Status == RunStatus.Queued) && !s.CancelRequested)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.Status, status)

@@ -17,13 +17,13 @@ public sealed partial class ModelSession
     /// Trains as Keras's fit does: without <paramref name="validation"/>, <c>validation_split</c> takes the LAST fraction of
     /// <paramref name="train"/> before shuffling; each epoch shuffles the rest with the run's generator; the epoch's loss
     /// and metrics are running means over its batches (regularization included); validation runs in inference mode.
-    /// Each finished epoch goes to <paramref name="observer"/> with a checkpoint that <paramref name="resumeFrom"/> accepts:
-    /// a resumed run ends exactly as an uninterrupted one. Cancellation is honoured between batches. With
+    /// Each finished epoch goes to <paramref name="observer"/> with a checkpoint that <paramref name="resumeFrom"/> opens
+    /// (it is read, then disposed, before the first step): a resumed run ends exactly as an uninterrupted one. Cancellation is honoured between batches. With
     /// <paramref name="threads"/>, the fit sets libtorch's intra-op threads on this thread (measuring its first steps
     /// unless the count is configured) and reports its choice; without, it leaves them as they are.
     /// </summary>
     public FitResult Fit(ArrayDataset train, ArrayDataset? validation, ITrainingObserver? observer,
-        CancellationToken cancellationToken, byte[]? resumeFrom = null, ThreadPolicy? threads = null)
+        CancellationToken cancellationToken, Func<Stream>? resumeFrom = null, ThreadPolicy? threads = null)
     {
         var fit = Plan.Fit;
         ArrayDataset? ownedTrain = null, ownedVal = null;
@@ -47,7 +47,7 @@ public sealed partial class ModelSession
     }
 
     private FitResult FitLoop(ArrayDataset train, ArrayDataset? validation, ITrainingObserver? observer,
-        CancellationToken cancellationToken, byte[]? resumeFrom, ThreadTrial? threads)
+        CancellationToken cancellationToken, Func<Stream>? resumeFrom, ThreadTrial? threads)
     {
         var fit = Plan.Fit;
         var parameters = _model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
@@ -64,7 +64,7 @@ public sealed partial class ModelSession
     }
 
     private FitResult FitEpochs(ArrayDataset train, ArrayDataset? validation, ITrainingObserver? observer,
-        CancellationToken cancellationToken, byte[]? resumeFrom, Optimizer optimizer, List<Callback> callbacks, ThreadTrial? threads)
+        CancellationToken cancellationToken, Func<Stream>? resumeFrom, Optimizer optimizer, List<Callback> callbacks, ThreadTrial? threads)
     {
         var fit = Plan.Fit;
         var control = new TrainingControl(() => optimizer.LearningRate, v => optimizer.LearningRate = v, SnapshotWeights, LoadWeights);
@@ -72,7 +72,10 @@ public sealed partial class ModelSession
         var startEpoch = 0;
         if (resumeFrom is null) Adapt(train, cancellationToken);
         if (resumeFrom is not null)
-            startEpoch = LoadCheckpoint(resumeFrom, optimizer, callbacks, control, history);
+        {
+            using var checkpoint = resumeFrom();
+            startEpoch = LoadCheckpoint(checkpoint, optimizer, callbacks, control, history);
+        }
         else
             foreach (var c in callbacks) c.OnTrainBegin(control);
 
@@ -254,10 +257,9 @@ public sealed partial class ModelSession
         return TensorArchive.ToBytes(tensors);
     }
 
-    private int LoadCheckpoint(byte[] checkpoint, Optimizer optimizer, List<Callback> callbacks, TrainingControl control, List<EpochReport> history)
+    private int LoadCheckpoint(Stream checkpoint, Optimizer optimizer, List<Callback> callbacks, TrainingControl control, List<EpochReport> history)
     {
-        using var ms = new MemoryStream(checkpoint);
-        var tensors = TensorArchive.Read(ms);
+        var tensors = TensorArchive.Read(checkpoint);
         try
         {
             var meta = JsonNode.Parse(System.Text.Encoding.UTF8.GetString(tensors["meta"].data<byte>().ToArray()))!.AsObject();

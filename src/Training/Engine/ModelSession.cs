@@ -31,11 +31,14 @@ public sealed partial class ModelSession : IDisposable
     public static ModelSession Create(TrainingPlan plan) => new(plan);
 
     /// <summary>Rebuilds the model from its definition and saved weights for serving.</summary>
-    public static ModelSession Restore(TrainingPlan plan, byte[] weights)
+    public static ModelSession Restore(TrainingPlan plan, byte[] weights) => Restore(plan, new MemoryStream(weights));
+
+    /// <summary>Rebuilds the model from its definition and saved weights read from <paramref name="weights"/> (a
+    /// database column, as it arrives: no copy of the whole archive is held).</summary>
+    public static ModelSession Restore(TrainingPlan plan, Stream weights)
     {
         var session = new ModelSession(plan);
-        using var ms = new MemoryStream(weights);
-        var saved = TensorArchive.Read(ms);
+        var saved = TensorArchive.Read(weights);
         try { session.LoadWeights(saved); }
         finally { foreach (var t in saved.Values) t.Dispose(); }
         return session;
@@ -43,11 +46,13 @@ public sealed partial class ModelSession : IDisposable
 
     /// <summary>Builds the model, then overwrites the weights present in <paramref name="weights"/> (a tensor archive from
     /// <see cref="InitialWeights.Select"/> or a whole model's): the others keep their fresh initialisation.</summary>
-    public static ModelSession StartFrom(TrainingPlan plan, byte[] weights)
+    public static ModelSession StartFrom(TrainingPlan plan, byte[] weights) => StartFrom(plan, new MemoryStream(weights));
+
+    /// <inheritdoc cref="StartFrom(TrainingPlan, byte[])"/>
+    public static ModelSession StartFrom(TrainingPlan plan, Stream weights)
     {
         var session = new ModelSession(plan);
-        using var ms = new MemoryStream(weights);
-        var saved = TensorArchive.Read(ms);
+        var saved = TensorArchive.Read(weights);
         try { session.LoadWeights(saved, partial: true); }
         finally { foreach (var t in saved.Values) t.Dispose(); }
         return session;

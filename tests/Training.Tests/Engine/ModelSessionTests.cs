@@ -78,7 +78,7 @@ public class ModelSessionTests
         var uninterrupted = full.Fit(data, null, recorder, CancellationToken.None);
 
         using var resumed = ModelSession.Create(Plan());
-        var after2 = resumed.Fit(data, null, null, CancellationToken.None, resumeFrom: recorder.Checkpoints[2]);
+        var after2 = resumed.Fit(data, null, null, CancellationToken.None, resumeFrom: () => new MemoryStream(recorder.Checkpoints[2]));
 
         Assert.Equal(uninterrupted.History.Select(h => h.Logs["loss"]), after2.History.Select(h => h.Logs["loss"]));
         Assert.Equal(uninterrupted.History.Select(h => h.Logs["val_accuracy"]), after2.History.Select(h => h.Logs["val_accuracy"]));
