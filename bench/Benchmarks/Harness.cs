@@ -4,7 +4,7 @@ using System.Text;
 
 namespace TrainingService.Bench;
 
-/// <summary>Runs every part of issue 6 in order (training A B C P interleaved per model, job latency, serving,
+/// <summary>Runs every benchmark in order (training A B C P interleaved per model, job latency, serving,
 /// memory) and writes the report. Each service phase gets its own process on one storage root, so each peak RSS
 /// belongs to one phase.</summary>
 public static class Harness

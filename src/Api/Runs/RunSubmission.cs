@@ -115,7 +115,7 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         if (plan is not null && signature is not null)
             errors.AddRange(keras is null ? plan.CheckData(signature) : keras.ToKerasPaths(plan.CheckData(signature)));
 
-        // Issue 7: a run may be cross-validated; its folds are child runs (see CrossValidationService).
+        // A cross-validated run is checked here with the rest of its spec; its folds become child runs later (see CrossValidationService).
         CrossValidationSpec? cv = null;
         if (root.TryGetProperty(CrossValidationSpec.Key, out var cvElement) && cvElement.ValueKind != JsonValueKind.Null)
             cv = CrossValidationSpec.Parse(cvElement, signature, name, errors);
