@@ -127,7 +127,7 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
-    public async Task Asha_StopsExactlyTheTrialsBelowTheRungCutoff_AndNeverTheBest()
+    public async Task Asha_StopsExactlyTheTrialsBelowTheRungCutoff_AndNeverTheBest_TheirRunsEndStopped()
     {
         var client = _factory.CreateClient();
         // 9 epochs, grace 1, factor 3: rungs after epochs 1 and 3. One trial at a time, so the arrival order at
@@ -177,6 +177,10 @@ public class SweepTests : IDisposable
                 Assert.Equal("stopped", t.GetProperty("status").GetString());
                 Assert.Equal(r, t.GetProperty("stopped_at_epoch").GetInt32());
                 Assert.Equal(r, t.GetProperty("epochs_completed").GetInt32()); // not one epoch more
+                // The trial's own run ends stopped (an early-stopped result), not cancelled.
+                var run = await (await client.GetAsync($"/api/runs/{t.GetProperty("run_id").GetGuid()}")).JsonAsync();
+                Assert.Equal("stopped", run.Status());
+                Assert.Equal(r, run.GetProperty("epochs_completed").GetInt32());
             }
             else
             {

@@ -2,7 +2,7 @@ import { download, get, send, stream } from '../api.js';
 import { lineChart } from '../charts.js';
 import { duration, errorBox, facts, fmt, h, imageCanvas, panel, pixelMax, status, table, when } from '../ui.js';
 
-const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+const TERMINAL = ['succeeded', 'stopped', 'failed', 'cancelled'];
 
 export async function runPage(main, _params, id) {
   let run = await get(`/api/runs/${id}`);
