@@ -1,5 +1,4 @@
 using TorchSharp;
-using TrainingService.Api.Catalog;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Examples;
 using TrainingService.Api.Infrastructure;
@@ -7,6 +6,7 @@ using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
 using TrainingService.Api.Models;
 using TrainingService.Api.Observability;
+using TrainingService.Api.Reference;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
 using TrainingService.Api.Tuning;
@@ -67,7 +67,7 @@ try
         app.MapModelsApi();
         app.MapKerasApi();
         app.MapDatasetsApi();
-        app.MapCatalogApi();
+        app.MapReferenceApi();
         app.MapExamplesApi();
         app.MapTuningApi();
         app.MapKeysApi();
