@@ -19,8 +19,6 @@ namespace TrainingService.Api.Runs;
 
 public static class RunsApi
 {
-    public const int MaxBodyBytes = 4 * 1024 * 1024;
-
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runs").WithTags("Runs").RequireAuthorization(Scopes.RunsRead);
@@ -34,7 +32,7 @@ public static class RunsApi
                              "'spec' (without 'model') and a .keras archive in field 'model'; training starts from its weights " +
                              "(fit.epochs 0 serves them as they are).")
             .Accepts<SubmitRunRequest>("application/json", "multipart/form-data")
-            // JSON bodies are capped at MaxBodyBytes by the handler; multipart may carry a .keras archive.
+            // JSON bodies are capped at SubmittedWork.MaxBodyBytes by the handler; multipart may carry a .keras archive.
             .WithMetadata(new RequestSizeLimitAttribute(KerasUploads.MaxArchiveBytes + 1024 * 1024))
             .WithRequestExample(ApiExamples.SubmitRun)
             .RequireAuthorization(Scopes.RunsWrite);
@@ -81,9 +79,8 @@ public static class RunsApi
         }
         else
         {
-            body = await ReadBodyAsync(request, cancellationToken);
-            if (body is null)
-                return Problems.Invalid("$", $"The body must be at most {MaxBodyBytes} bytes.");
+            body = await SubmittedWork.ReadBodyAsync(request, cancellationToken);
+            if (body is null) return SubmittedWork.BodyTooLarge();
         }
         var hash = RunSubmission.Hash(archiveFile is null ? body : [.. body, .. archiveFile]);
 
@@ -137,19 +134,6 @@ public static class RunsApi
 
     private static Task<Run?> FindByKeyAsync(TrainingDbContext db, string key, CancellationToken ct) =>
         db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.IdempotencyKey == key, ct);
-
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes) return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
 
     public static async Task<Results<Ok<RunPage>, ValidationProblem>> ListRuns(
         TrainingDbContext db,

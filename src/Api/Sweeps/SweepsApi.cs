@@ -37,10 +37,9 @@ public static class SweepsApi
     public static async Task<Results<Accepted<SweepResponse>, ValidationProblem>> SubmitSweep(
         HttpRequest request, TrainingDbContext db, SweepSubmission submission, RunEvents events, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        if (buffer.Length > RunsApi.MaxBodyBytes) return Problems.Invalid("$", $"The body must be at most {RunsApi.MaxBodyBytes} bytes.");
-        var (sweep, trials, errors) = submission.Validate(buffer.ToArray());
+        var body = await SubmittedWork.ReadBodyAsync(request, cancellationToken);
+        if (body is null) return SubmittedWork.BodyTooLarge();
+        var (sweep, trials, errors) = submission.Validate(body);
         if (sweep is null) return Problems.Invalid(errors);
         db.Sweeps.Add(sweep);
         db.SweepTrials.AddRange(trials);
