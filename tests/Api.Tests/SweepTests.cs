@@ -9,28 +9,17 @@ using TrainingService.Persistence.Tuning;
 namespace TrainingService.Api.Tests;
 
 /// <summary>Sweeps through the real job server: grid, random, ASHA, promotion, cancel, validation up front.</summary>
-public class SweepTests : IDisposable
+public class SweepTests : ServiceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
-    private readonly ServiceFactory _factory;
 
     public SweepTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="SweepTestsOnPostgres"/>).</summary>
-    protected SweepTests(PostgresServer? postgres)
+    protected SweepTests(PostgresServer? postgres) : base(postgres, ("Training:MaxConcurrentRuns", "2"))
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres, ("Training:MaxConcurrentRuns", "2"));
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     [Fact]

@@ -6,28 +6,17 @@ using Microsoft.Extensions.DependencyInjection;
 namespace TrainingService.Api.Tests;
 
 /// <summary>Real training jobs through the real Hangfire server, over a real SQLite file.</summary>
-public class TrainingJobTests : IDisposable
+public class TrainingJobTests : ServiceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private readonly ServiceFactory _factory;
 
     public TrainingJobTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="TrainingJobTestsOnPostgres"/>).</summary>
-    protected TrainingJobTests(PostgresServer? postgres)
+    protected TrainingJobTests(PostgresServer? postgres) : base(postgres)
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres);
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     [Fact]
