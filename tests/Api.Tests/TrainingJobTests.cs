@@ -188,15 +188,20 @@ public class TrainingJobTests : ServiceTests
         await client.WaitForEndAsync(newer, Patience);
 
         var models = await (await client.GetAsync("/api/models")).JsonAsync();
+        var model = await (await client.GetAsync("/api/models/reader")).JsonAsync();
         var prediction = await client.PostJsonAsync("/api/models/reader/predict", Specs.DigitInstances);
         var missing = await client.PostAsync("/api/models/nobody/predict", Specs.Json(Specs.DigitInstances));
+        var missingModel = await client.GetAsync("/api/models/nobody");
 
         var reader = models.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "reader");
         Assert.Equal(newer, reader.GetProperty("run_id").GetGuid());
         Assert.Equal(2, reader.GetProperty("versions").GetInt32());
+        Assert.Equal(newer, model.GetProperty("run_id").GetGuid());
+        Assert.Equal(2, model.GetProperty("versions").GetInt32());
         Assert.Equal(newer, prediction.GetProperty("run_id").GetGuid());
         Assert.Equal(3, prediction.GetProperty("predictions").GetArrayLength());
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, missingModel.StatusCode);
     }
 
     [Fact]

@@ -59,7 +59,8 @@ public static class ModelsApi
         ? Compiled<PostgresTrainingDbContext>.NewestSucceededId(pg, name)
         : Compiled<TrainingDbContext>.NewestSucceededId(db, name);
 
-    // Compiled once: the predict endpoints run these on every request that is not served from the cache alone. A
+    // The newest succeeded run of a name (latest finish, then latest id) is the run the name serves; this is the one
+    // place that says so. Compiled once: the predict endpoints run these on every request that is not served from the cache alone. A
     // compiled query keeps the provider it first ran on, so each context type (provider) gets its own.
     private static class Compiled<TContext> where TContext : TrainingDbContext
     {
@@ -102,17 +103,14 @@ public static class ModelsApi
 
     public static async Task<Results<Ok<ModelResponse>, ProblemHttpResult>> GetModel(string name, TrainingDbContext db, CancellationToken cancellationToken)
     {
-        var versions = await NewestSucceeded(db, name).CountAsync(cancellationToken);
-        var newest = await NewestSucceeded(db, name).Select(r => new { r.Id, r.FinishedAt, r.MetricsJson }).FirstOrDefaultAsync(cancellationToken);
-        return newest is null
-            ? Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.")
-            : TypedResults.Ok(new ModelResponse(name, newest.Id, newest.FinishedAt, Json.ParseElement(newest.MetricsJson), versions));
+        // The run that serves the name is found as the predict endpoint finds it.
+        var runId = await NewestSucceededId(db, name);
+        var newest = runId == Guid.Empty ? null
+            : await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.FinishedAt, r.MetricsJson }).SingleOrDefaultAsync(cancellationToken);
+        if (newest is null) return Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.");
+        var versions = await db.Runs.CountAsync(r => r.Name == name && r.Status == RunStatus.Succeeded, cancellationToken);
+        return TypedResults.Ok(new ModelResponse(name, runId, newest.FinishedAt, Json.ParseElement(newest.MetricsJson), versions));
     }
-
-    private static IQueryable<Run> NewestSucceeded(TrainingDbContext db, string name) =>
-        db.Runs.AsNoTracking()
-            .Where(r => r.Name == name && r.Status == RunStatus.Succeeded)
-            .OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id);
 
     private static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictAsync(
         Guid runId, string? name, HttpRequest request, PredictionService predictions, PredictionOptions options, CancellationToken ct)
