@@ -4,6 +4,7 @@ using TrainingService.Api.Examples;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Models;
 using TrainingService.Api.Observability;
 using TrainingService.Api.Reference;
@@ -24,6 +25,7 @@ try
 {
     builder.AddServiceStorage();
     builder.AddServiceSecurity();
+    builder.AddRequestLimits();
     builder.AddTrainingJobs();
     builder.AddTuning();
     builder.AddApiDocs();
@@ -56,6 +58,7 @@ try
         app.UseStaticFiles();
     }
     app.UseServiceSecurity();
+    app.UseRequestLimits();
 
     app.MapServiceHealth();
     app.MapMetrics();

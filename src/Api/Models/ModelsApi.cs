@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
 using TrainingService.Persistence;
@@ -14,12 +15,17 @@ namespace TrainingService.Api.Models;
 
 public static class ModelsApi
 {
+    /// <summary>A prediction body (JSON instances or image files): Kestrel's default, stated so it is the endpoint's own.</summary>
+    public const long MaxBodyBytes = 32L * 1024 * 1024;
+
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/runs/{id:guid}/predict", PredictWithRun)
             .WithTags("Predictions").WithName("PredictWithRun")
             .WithSummary("Predict with a succeeded run's model")
             .RequireAuthorization(Scopes.Predict)
+            .RequireRateLimiting(RequestLimits.Predictions)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
             .Accepts<PredictRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.Predict);
 
@@ -30,6 +36,8 @@ public static class ModelsApi
             .WithTags("Predictions").WithName("PredictWithModel")
             .WithSummary("Predict with the newest succeeded run of that name")
             .RequireAuthorization(Scopes.Predict)
+            .RequireRateLimiting(RequestLimits.Predictions)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
             .Accepts<PredictRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.Predict);
         return app;
