@@ -10,6 +10,7 @@ using TrainingService.Api.Observability;
 using TrainingService.Api.Reference;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
+using TrainingService.Api.Serving;
 using TrainingService.Api.Tuning;
 
 // Before libtorch loads: its OpenMP threads sleep when idle instead of spinning on shared cores (see OpenMpWaits).
@@ -39,6 +40,7 @@ try
     builder.Services.AddScoped<RunSubmission>();
     builder.Services.AddSingleton<ModelCache>();
     builder.Services.AddSingleton<PredictionService>();
+    builder.Services.AddSingleton<TrainingService.Api.Serving.ModelNames>();
 
     if (KeysCommand.IsInvoked(args)) KeysCommand.LogToStandardError(builder);
     var app = builder.Build();
@@ -68,6 +70,8 @@ try
         app.MapRunsApi();
         app.MapEvaluationApi();
         app.MapModelsApi();
+        app.MapInferenceProtocolApi();
+        app.MapTfServingApi();
         app.MapKerasApi();
         app.MapDatasetsApi();
         app.MapReferenceApi();
