@@ -7,8 +7,10 @@ using TrainingService.Training.Datasets.Formats;
 using TrainingService.Training.Engine;
 using static TorchSharp.torch;
 
-// Seconds per epoch of the three reference models: a hand-written TorchSharp loop (A) against the engine's fit (B),
-// interleaved A B A B on the same data, same thread count. With --policy: the engine at 1 thread, at N threads and
+// Seconds per epoch of the three reference models: a hand-written TorchSharp loop (A) against the engine's fit with its
+// fused optimizer step (B) and with one update per parameter (C), interleaved A B C A B C on the same data, same thread
+// count. Run from a copy of the build output whose libLibTorchSharp.so is the counting stand-in
+// (bench/NativeCallCounter/make-shim.sh), it also prints TorchSharp's native calls per training step. With --policy: the engine at 1 thread, at N threads and
 // with the measured thread policy (ThreadPolicy), interleaved per repeat. Usage:
 //   dotnet run -c Release --project bench/EngineBench -- [mlp|cnn|lstm ...] [--repeats N] [--samples N] [--threads N] [--policy]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -32,8 +34,8 @@ if (policy)
 }
 else
 {
-    Console.WriteLine("| model | samples | batch | hand-written s/epoch | engine s/epoch | engine samples/s | engine / hand-written |");
-    Console.WriteLine("|---|---|---|---|---|---|---|");
+    Console.WriteLine("| model | samples | batch | hand-written s/epoch | engine s/epoch | engine per-parameter s/epoch | engine samples/s | engine / hand-written | native calls per step: hand-written / engine / per-parameter |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
 }
 foreach (var model in models)
 {
@@ -71,17 +73,30 @@ foreach (var model in models)
     }
     var a = new List<double>();
     var b = new List<double>();
+    var c = new List<double>();
+    var calls = new long?[3];
+    var steps = (n + plan.BatchSize - 1) / plan.BatchSize;
     for (var r = 0; r < repeats; r++)
     {
+        var before = NativeCalls.Count();
         a.Add(HandWritten.Epoch(model, x, y, plan.BatchSize, 1 + r));
-        using var session = ModelSession.Create(plan);
-        using var data = new ArrayDataset([x.alias()], [y.alias()], model == "lstm" ? null : new Scale(1 / 255.0));
-        var clock = Stopwatch.StartNew();
-        session.Fit(data, null, null, CancellationToken.None);
-        b.Add(clock.Elapsed.TotalSeconds);
+        calls[0] = NativeCalls.Count() - before;
+        foreach (var (fuse, times, slot) in new[] { (true, b, 1), (false, c, 2) })
+        {
+            using var session = ModelSession.Create(plan);
+            session.FuseOptimizer = fuse;
+            using var data = new ArrayDataset([x.alias()], [y.alias()], model == "lstm" ? null : new Scale(1 / 255.0));
+            before = NativeCalls.Count();
+            var clock = Stopwatch.StartNew();
+            session.Fit(data, null, null, CancellationToken.None);
+            times.Add(clock.Elapsed.TotalSeconds);
+            calls[slot] = NativeCalls.Count() - before;
+        }
     }
-    var (ma, mb) = (Median(a), Median(b));
-    Console.WriteLine($"| {model} ({source}) | {n} | {plan.BatchSize} | {ma:F2} | {mb:F2} | {n / mb:F0} | {mb / ma:F3} |");
+    var (ma, mb, mc) = (Median(a), Median(b), Median(c));
+    var perStep = calls[0] is null ? "not counted (run on the counting stand-in)" : string.Join(" / ", calls.Select(k => $"{(double)k!.Value / steps:F0}"));
+    Console.WriteLine($"| {model} ({source}) | {n} | {plan.BatchSize} | {ma:F2} | {mb:F2} | {mc:F2} | {n / mb:F0} | {mb / ma:F3} | {perStep} |");
+    Console.WriteLine($"  every run: hand-written {string.Join(", ", a.Select(v => v.ToString("F2")))}; engine {string.Join(", ", b.Select(v => v.ToString("F2")))}; per-parameter {string.Join(", ", c.Select(v => v.ToString("F2")))}");
 }
 
 static (Tensor X, Tensor Y, string File, string Source, long Samples) Data(string model)
