@@ -75,6 +75,16 @@ public static class OnnxExporter
                 return x[0];
             case Dropout or SpatialDropout1D or SpatialDropout2D:
                 return x[0];
+            case RandomFlip or BaseRandomAffine or RandomContrast:
+                return x[0];   // augmentation: identity in inference
+            case CenterCrop cc:
+            {
+                var image = node.InputShapes[0];
+                if (image[0] < cc.Height || image[1] < cc.Width)
+                    throw new NotSupportedException($"only a crop of a larger image is exported (the input is {image}); export as keras");
+                long top = (image[0] - cc.Height) / 2, left = (image[1] - cc.Width) / 2;
+                return b.Node("Slice", [x[0], b.Ints($"{n}/starts", [top, left]), b.Ints($"{n}/ends", [top + cc.Height, left + cc.Width]), b.Ints($"{n}/axes", [1, 2])], n);
+            }
             case Dense d:
             {
                 var kernel = V("kernel");

@@ -84,6 +84,20 @@ public static class ExportModels
           {"type": "Dense", "units": 2}]}
         """;
 
+    /// <summary>Augmentation (identity in inference) and a centre crop in front of a small CNN.</summary>
+    public const string Augmented = """
+        {"input_shape": [9, 8, 2], "layers": [
+          {"type": "RandomFlip"},
+          {"type": "RandomRotation", "factor": 0.1},
+          {"type": "RandomZoom", "height_factor": 0.1},
+          {"type": "RandomTranslation", "height_factor": 0.1, "width_factor": 0.1},
+          {"type": "RandomContrast", "factor": 0.2},
+          {"type": "CenterCrop", "height": 6, "width": 6},
+          {"type": "Conv2D", "filters": 2, "kernel_size": 3},
+          {"type": "Flatten"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
     private const string Compile = """{"optimizer": "adam", "loss": "mse"}""";
 
     /// <summary>The plan and a session whose weights are seeded values, BatchNormalization statistics included.</summary>

@@ -101,6 +101,7 @@ public class ModelExportTests
     [InlineData(ExportModels.ConvFamily2D)]
     [InlineData(ExportModels.ConvFamily1D)]
     [InlineData(ExportModels.Conv3D)]
+    [InlineData(ExportModels.Augmented)]
     public void KerasExport_RoundTripsThroughTheImporter_PredictingTheSame(string model)
     {
         var (plan, session) = ExportModels.Build(model);
@@ -125,6 +126,7 @@ public class ModelExportTests
     [InlineData(ExportModels.ConvFamily2D)]
     [InlineData(ExportModels.ConvFamily1D)]
     [InlineData(ExportModels.Conv3D)]
+    [InlineData(ExportModels.Augmented)]
     public void OnnxExport_LoadsInOnnxRuntime_AndPredictsWhatTheEnginePredicts(string model)
     {
         var (plan, session) = ExportModels.Build(model);
