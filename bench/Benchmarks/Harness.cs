@@ -10,7 +10,8 @@ namespace TrainingService.Bench;
 /// belongs to one phase.</summary>
 public static class Harness
 {
-    public static async Task<string> RunAsync(BenchOptions o, Action<string> log)
+    /// <param name="existing">With <c>--serving-only</c>, the report to keep: only its serving section is replaced.</param>
+    public static async Task<string> RunAsync(BenchOptions o, Action<string> log, string? existing = null)
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -69,7 +70,7 @@ public static class Harness
         report.Elapsed = clock.Elapsed;
         report.LoadBefore = loadBefore;
         report.LoadAfter = LoadAverage();
-        return report.ToMarkdown();
+        return o.ServingOnly && existing is not null ? report.SpliceServing(existing) : report.ToMarkdown();
     }
 
     /// <summary>How long a service may take to stop cleanly after SIGTERM.</summary>
@@ -97,8 +98,8 @@ public static class Harness
         var runs = (await service.GetJsonAsync("/api/runs?page_size=100")).GetProperty("items").EnumerateArray()
             .Where(r => r.GetProperty("status").GetString() == "succeeded")
             .Select(r => (Name: r.GetProperty("name").GetString(), Id: r.GetProperty("id").GetGuid())).ToList();
-        var targets = new List<(string Name, string Url, string? Body)>();
-        if (mode == "per request") targets.Add(("trivial endpoint (GET /ping)", $"{service.Url}/ping", null));
+        var targets = new List<ServingTarget>();
+        if (mode == "per request") targets.Add(new ServingTarget("trivial endpoint (GET /ping)", $"{service.Url}/ping", null));
         foreach (var model in new[] { "mlp", "cnn" })
         {
             var run = runs.FirstOrDefault(r => r.Name == $"bench-{model}");
@@ -113,20 +114,50 @@ public static class Harness
                 if (!first.IsSuccessStatusCode) throw new InvalidOperationException($"predict {model}: {(int)first.StatusCode} {await first.Content.ReadAsStringAsync()}");
             }
             if (mode == "per request") report.ModelMemory.Add(new ModelMemory(model == "mlp" ? "MNIST MLP" : "CIFAR-10 CNN", before, service.Memory().Rss));
-            targets.Add((model == "mlp" ? "MNIST MLP predict" : "CIFAR-10 CNN predict", url, body));
+            targets.Add(new ServingTarget(model == "mlp" ? "MNIST MLP predict" : "CIFAR-10 CNN predict", url, body));
+            if (model == "mlp") targets.AddRange(await V2TargetsAsync(service, run.Name, work));
         }
-        foreach (var (name, url, body) in targets)
+        foreach (var target in targets)
         {
-            ServingBench.Load(wrk, script, url, body, name, mode, 8, 1); // warm-up: JIT, connection pools, caches
+            ServingBench.Load(wrk, script, target, mode, 8, 1); // warm-up: JIT, connection pools, caches
             foreach (var clients in o.Clients)
             {
-                var point = ServingBench.Load(wrk, script, url, body, name, mode, clients, o.ServingSeconds);
+                var point = ServingBench.Load(wrk, script, target, mode, clients, o.ServingSeconds);
                 report.Serving.Add(point);
-                log($"  {name}, {mode}, {clients} clients: {point.RequestsPerSecond:F0} req/s, p50 {point.P50Ms:F2} ms, p99 {point.P99Ms:F2} ms, errors {point.Errors}");
+                log($"  {target.Name}, {mode}, {clients} clients: {point.RequestsPerSecond:F0} req/s ({point.PredictionsPerSecond:F0} predictions/s), p50 {point.P50Ms:F2} ms, p99 {point.P99Ms:F2} ms, errors {point.Errors}");
             }
         }
         report.ServingPeakRss[mode] = service.Memory().Peak;
     }
+
+    /// <summary>The MLP through the Open Inference Protocol v2 (by model name): one instance as a JSON tensor, and a
+    /// batch of <see cref="BinaryBatch"/> instances with the binary tensor data extension (in the stored datatype).</summary>
+    private static async Task<List<ServingTarget>> V2TargetsAsync(ServiceHost service, string name, string work)
+    {
+        var metadata = await service.GetJsonAsync($"/v2/models/{name}");
+        var input = metadata.GetProperty("inputs")[0];
+        var (inputName, datatype) = (input.GetProperty("name").GetString()!, input.GetProperty("datatype").GetString()!);
+        var url = $"{service.Url}/v2/models/{name}/infer";
+        var json = Path.Combine(work, "mlp-v2.json");
+        await File.WriteAllTextAsync(json, ServingBench.V2JsonBody(inputName, datatype));
+        var (bytes, headerLength) = ServingBench.V2BinaryBody(inputName, datatype, BinaryBatch);
+        var binary = Path.Combine(work, "mlp-v2.bin");
+        await File.WriteAllBytesAsync(binary, bytes);
+        using (var check = new ByteArrayContent(bytes))
+        {
+            check.Headers.Add("Inference-Header-Content-Length", headerLength.ToString(CultureInfo.InvariantCulture));
+            using var first = await service.Client.PostAsync(url, check);
+            if (!first.IsSuccessStatusCode) throw new InvalidOperationException($"v2 binary infer: {(int)first.StatusCode} {await first.Content.ReadAsStringAsync()}");
+        }
+        return
+        [
+            new ServingTarget("MNIST MLP v2 infer (JSON tensor)", url, json),
+            new ServingTarget($"MNIST MLP v2 infer (binary {datatype}, {BinaryBatch} instances)", url, binary, BinaryBatch, "application/octet-stream", headerLength),
+        ];
+    }
+
+    /// <summary>Instances per binary v2 request: the batch a client sending many predictions would pick.</summary>
+    public const int BinaryBatch = 64;
 
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";

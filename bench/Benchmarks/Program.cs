@@ -6,8 +6,10 @@ using TrainingService.Bench;
 //     [--no-service] [--no-python] [--no-serving] [--latency-runs N] [--serving-seconds N] [--clients 1,8,32,64]
 // scripts/bench.sh builds the service and this harness in Release first. See docs/benchmarks-howto.md.
 var options = BenchOptions.Parse(args);
-var markdown = await Harness.RunAsync(options, line => Console.Error.WriteLine(line));
 var output = Path.IsPathRooted(options.Output) ? options.Output : Path.Combine(options.RepoRoot, options.Output);
+// --serving-only replaces the serving section of the report already there and keeps the rest.
+var existing = options.ServingOnly && File.Exists(output) ? await File.ReadAllTextAsync(output) : null;
+var markdown = await Harness.RunAsync(options, line => Console.Error.WriteLine(line), existing);
 Directory.CreateDirectory(Path.GetDirectoryName(output)!);
 await File.WriteAllTextAsync(output, markdown);
 Console.WriteLine(markdown);

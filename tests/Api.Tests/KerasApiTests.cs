@@ -69,7 +69,7 @@ public class KerasApiTests : ServiceTests
         var doc = """
             {"class_name": "Sequential", "keras_version": "2.4.0", "config": {"name": "s", "layers": [
               {"class_name": "Dense", "config": {"units": 4, "batch_input_shape": [32, 3]}},
-              {"class_name": "Conv3D", "config": {"filters": 2}}]}}
+              {"class_name": "ConvLSTM2D", "config": {"filters": 2}}]}}
             """;
         var response = await _factory.CreateClient().PostAsync("/api/models/convert", Specs.Json(doc));
 

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Models;
 using TrainingService.Api.Security;
 using TrainingService.Api.Observability;
@@ -35,20 +36,24 @@ public static class RunsApi
             // JSON bodies are capped at SubmittedWork.MaxBodyBytes by the handler; multipart may carry a .keras archive.
             .WithMetadata(new RequestSizeLimitAttribute(KerasUploads.MaxArchiveBytes + 1024 * 1024))
             .WithRequestExample(ApiExamples.SubmitRun)
-            .RequireAuthorization(Scopes.RunsWrite);
+            .RequireAuthorization(Scopes.RunsWrite)
+            .RequireRateLimiting(RequestLimits.Submissions);
         api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("List runs, newest first");
         api.MapGet("/{id:guid}", GetRun).WithName("GetRun").WithSummary("A run with its status, metrics, summary and spec");
         api.MapGet("/{id:guid}/metrics", GetMetrics).WithName("GetRunMetrics").WithSummary("One row per finished epoch");
         api.MapGet("/{id:guid}/events", StreamEvents).WithName("StreamRunEvents")
-            .WithSummary("Server-Sent Events: status changes and one event per epoch, live");
+            .WithSummary("Server-Sent Events: status changes and one event per epoch, live")
+            .DisableRequestTimeout();
         api.MapPost("/{id:guid}/cancel", CancelRun).WithName("CancelRun").WithSummary("Stop a queued or running run")
             .RequireAuthorization(Scopes.RunsWrite);
         api.MapDelete("/{id:guid}", DeleteRun).WithName("DeleteRun").WithSummary("Cancel if needed, then remove the run, its metrics and weights")
             .RequireAuthorization(Scopes.RunsWrite);
         api.MapGet("/{id:guid}/weights", GetWeights).WithName("GetRunWeights")
-            .WithSummary("Download weights: final (default), best or checkpoint");
+            .WithSummary("Download weights: final (default), best or checkpoint")
+            .DisableRequestTimeout();
         api.MapGet("/{id:guid}/export", RunExport.Export).WithName("ExportRun")
-            .WithSummary("A succeeded run's model with its weights: format=keras (.keras), tfjs (TF.js layers-model zip) or onnx");
+            .WithSummary("A succeeded run's model with its weights: format=keras (.keras), tfjs (TF.js layers-model zip) or onnx")
+            .DisableRequestTimeout();
         return app;
     }
 
@@ -59,6 +64,7 @@ public static class RunsApi
         RunSubmission submission,
         RunQueue queue,
         RunEvents events,
+        Quotas quotas,
         CancellationToken cancellationToken)
     {
         if (idempotencyKey is { Length: 0 or > 200 })
@@ -105,20 +111,29 @@ public static class RunsApi
 
         run.IdempotencyKey = idempotencyKey;
         run.RequestHash = idempotencyKey is null ? null : hash;
-        db.Runs.Add(run);
-        Audit.Record(db, request.HttpContext.User, "run.submit", run.Id.ToString(), run.Name);
-        if (archive?.Weights is { } initial)
-            db.RunWeights.Add(new RunWeights { RunId = run.Id, Kind = WeightsKind.Initial, Epoch = 0, Data = initial, CreatedAt = run.CreatedAt });
-        try
+        // Checked, written and committed under the owner's lock: two submissions cannot both take the last place.
+        var owner = request.HttpContext.User.Owner() ?? "";
+        await using (var tx = await quotas.BeginAsync(owner, cancellationToken))
         {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException e) when (idempotencyKey is not null && DatabaseSetup.IsUniqueViolation(e))
-        {
-            // Two submissions with the same key raced; the other one won.
-            db.ChangeTracker.Clear();
-            if (await FindByKeyAsync(db, idempotencyKey, cancellationToken) is { } winner) return Replay(winner, hash);
-            throw;
+            if (await quotas.CheckRunAsync(owner, archive?.Weights?.LongLength ?? 0, cancellationToken) is { } refused) return refused;
+            db.Runs.Add(run);
+            Audit.Record(db, request.HttpContext.User, "run.submit", run.Id.ToString(), run.Name);
+            if (archive?.Weights is { } initial)
+                db.RunWeights.Add(new RunWeights { RunId = run.Id, Kind = WeightsKind.Initial, Epoch = 0, Data = initial, CreatedAt = run.CreatedAt });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+            }
+            catch (DbUpdateException e) when (idempotencyKey is not null && DatabaseSetup.IsUniqueViolation(e))
+            {
+                // Two submissions with the same key raced; the other one won. (PostgreSQL refuses every statement
+                // in a failed transaction, so it ends before the winner is read.)
+                await tx.RollbackAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                if (await FindByKeyAsync(db, idempotencyKey, cancellationToken) is { } winner) return Replay(winner, hash);
+                throw;
+            }
         }
 
         queue.Enqueue(run.Id);

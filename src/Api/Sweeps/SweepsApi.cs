@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
 using TrainingService.Persistence;
@@ -24,27 +25,35 @@ public static class SweepsApi
                              "(random draws with asynchronous successive halving). promote_to names the model the best trial becomes.")
             .Accepts<JsonElement>("application/json")
             .WithRequestExample(SweepExamples.SubmitSweep)
-            .RequireAuthorization(Scopes.RunsWrite);
+            .RequireAuthorization(Scopes.RunsWrite)
+            .RequireRateLimiting(RequestLimits.Submissions);
         api.MapGet("/", ListSweeps).WithName("ListSweeps").WithSummary("Sweeps, newest first");
         api.MapGet("/{id:guid}", GetSweep).WithName("GetSweep").WithSummary("A sweep with its trials sorted by the objective and its best spec");
         api.MapPost("/{id:guid}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Stop a sweep and every trial it started")
             .RequireAuthorization(Scopes.RunsWrite);
         api.MapGet("/{id:guid}/events", StreamEvents).WithName("StreamSweepEvents")
-            .WithSummary("Server-Sent Events: sweep status changes and one event per trial change, live");
+            .WithSummary("Server-Sent Events: sweep status changes and one event per trial change, live")
+            .DisableRequestTimeout();
         return app;
     }
 
-    public static async Task<Results<Accepted<SweepResponse>, ValidationProblem>> SubmitSweep(
-        HttpRequest request, TrainingDbContext db, SweepSubmission submission, RunEvents events, CancellationToken cancellationToken)
+    public static async Task<Results<Accepted<SweepResponse>, ValidationProblem, ProblemHttpResult>> SubmitSweep(
+        HttpRequest request, TrainingDbContext db, SweepSubmission submission, RunEvents events, Quotas quotas, CancellationToken cancellationToken)
     {
         var body = await SubmittedWork.ReadBodyAsync(request, cancellationToken);
         if (body is null) return SubmittedWork.BodyTooLarge();
         var (sweep, trials, errors) = submission.Validate(body);
         if (sweep is null) return Problems.Invalid(errors);
-        db.Sweeps.Add(sweep);
-        db.SweepTrials.AddRange(trials);
-        Audit.Record(db, request.HttpContext.User, "sweep.submit", sweep.Id.ToString(), sweep.Name);
-        await db.SaveChangesAsync(cancellationToken);
+        var owner = request.HttpContext.User.Owner() ?? "";
+        await using (var tx = await quotas.BeginAsync(owner, cancellationToken))
+        {
+            if (await quotas.CheckSweepAsync(owner, sweep.MaxConcurrentTrials, cancellationToken) is { } refused) return refused;
+            db.Sweeps.Add(sweep);
+            db.SweepTrials.AddRange(trials);
+            Audit.Record(db, request.HttpContext.User, "sweep.submit", sweep.Id.ToString(), sweep.Name);
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
         events.Notify(sweep.Id);
         return TypedResults.Accepted($"/api/sweeps/{sweep.Id}", await SweepReport.ResponseAsync(db, sweep, cancellationToken));
     }
