@@ -87,6 +87,9 @@ public static class Harness
             ["Logging:LogLevel:Default"] = "Warning",
             ["Datasets:Root"] = datasets,
             ["Training:TorchThreads"] = o.Threads.ToString(CultureInfo.InvariantCulture),
+            // The node's capacity is what is measured, not the per-principal rate limits (0 turns them off).
+            ["Requests:PredictionsPerMinute"] = "0",
+            ["Requests:SubmissionsPerMinute"] = "0",
         };
         foreach (var (k, v) in o.ServiceSettings) settings[k] = v;
         return settings;
