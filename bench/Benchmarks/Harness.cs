@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using TrainingService.ProcessTests;
 
 namespace TrainingService.Bench;
 
-/// <summary>Runs every part of issue 6 in order (training A B C P interleaved per model, job latency, serving,
+/// <summary>Runs every benchmark in order (training A B C P interleaved per model, job latency, serving,
 /// memory) and writes the report. Each service phase gets its own process on one storage root, so each peak RSS
 /// belongs to one phase.</summary>
 public static class Harness
@@ -38,9 +39,9 @@ public static class Harness
                 if (!o.ServingOnly)
                 {
                     log($"job latency ({o.LatencyRuns} runs)");
-                    using var service = await ServiceHost.StartAsync(o, storage, Settings(o, datasets));
+                    using var service = await ServiceProcess.StartAsync(storage, Pairs(Settings(o, datasets)));
                     report.Latency = await JobLatencyBench.RunAsync(service, storage, o.LatencyRuns, log);
-                    service.Stop();
+                    service.Stop(StopPatience);
                 }
 
                 if (o.Serving && ServingBench.Wrk() is { } wrk)
@@ -48,9 +49,9 @@ public static class Harness
                     foreach (var mode in new[] { "per request", "dynamic batching" })
                     {
                         var settings = new Dictionary<string, string>(Settings(o, datasets)) { ["Prediction:DynamicBatching"] = (mode != "per request").ToString() };
-                        using var service = await ServiceHost.StartAsync(o, storage, settings);
+                        using var service = await ServiceProcess.StartAsync(storage, Pairs(settings));
                         await ServeAsync(service, wrk, mode, o, work, report, log);
-                        service.Stop();
+                        service.Stop(StopPatience);
                     }
                 }
                 else if (o.Serving) log("serving skipped: wrk not found (apt-get install -y wrk)");
@@ -72,10 +73,18 @@ public static class Harness
         return o.ServingOnly && existing is not null ? report.SpliceServing(existing) : report.ToMarkdown();
     }
 
+    /// <summary>How long a service may take to stop cleanly after SIGTERM.</summary>
+    public static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(30);
+
+    public static IEnumerable<(string Key, string Value)> Pairs(Dictionary<string, string> settings) =>
+        settings.Select(kv => (kv.Key, kv.Value));
+
     public static Dictionary<string, string> Settings(BenchOptions o, string datasets)
     {
         var settings = new Dictionary<string, string>
         {
+            // The service's own log lines are not what is measured.
+            ["Logging:LogLevel:Default"] = "Warning",
             ["Datasets:Root"] = datasets,
             ["Training:TorchThreads"] = o.Threads.ToString(CultureInfo.InvariantCulture),
         };
@@ -83,7 +92,7 @@ public static class Harness
         return settings;
     }
 
-    private static async Task ServeAsync(ServiceHost service, string wrk, string mode, BenchOptions o, string work, Report report, Action<string> log)
+    private static async Task ServeAsync(ServiceProcess service, string wrk, string mode, BenchOptions o, string work, Report report, Action<string> log)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "wrk-post.lua");
         var runs = (await service.GetJsonAsync("/api/runs?page_size=100")).GetProperty("items").EnumerateArray()

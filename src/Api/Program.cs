@@ -1,12 +1,13 @@
 using TorchSharp;
-using TrainingService.Api.Catalog;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Examples;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Models;
 using TrainingService.Api.Observability;
+using TrainingService.Api.Reference;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
 using TrainingService.Api.Serving;
@@ -25,6 +26,7 @@ try
 {
     builder.AddServiceStorage();
     builder.AddServiceSecurity();
+    builder.AddRequestLimits();
     builder.AddTrainingJobs();
     builder.AddTuning();
     builder.AddApiDocs();
@@ -63,6 +65,7 @@ try
         app.UseStaticFiles();
     }
     app.UseServiceSecurity();
+    app.UseRequestLimits();
 
     app.MapServiceHealth();
     app.MapMetrics();
@@ -76,7 +79,7 @@ try
         app.MapTfServingApi();
         app.MapKerasApi();
         app.MapDatasetsApi();
-        app.MapCatalogApi();
+        app.MapReferenceApi();
         app.MapExamplesApi();
         app.MapTuningApi();
         app.MapKeysApi();

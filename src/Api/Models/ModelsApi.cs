@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
 using TrainingService.Api.Serving;
@@ -16,12 +17,17 @@ namespace TrainingService.Api.Models;
 
 public static class ModelsApi
 {
+    /// <summary>A prediction body (JSON instances or image files): Kestrel's default, stated so it is the endpoint's own.</summary>
+    public const long MaxBodyBytes = 32L * 1024 * 1024;
+
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/runs/{id:guid}/predict", PredictWithRun)
             .WithTags("Predictions").WithName("PredictWithRun")
             .WithSummary("Predict with a succeeded run's model")
             .RequireAuthorization(Scopes.Predict)
+            .RequireRateLimiting(RequestLimits.Predictions)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
             .Accepts<PredictRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.Predict);
 
@@ -32,6 +38,8 @@ public static class ModelsApi
             .WithTags("Predictions").WithName("PredictWithModel")
             .WithSummary("Predict with the newest succeeded run of that name")
             .RequireAuthorization(Scopes.Predict)
+            .RequireRateLimiting(RequestLimits.Predictions)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
             .Accepts<PredictRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.Predict);
         return app;
@@ -93,19 +101,16 @@ public static class ModelsApi
         return TypedResults.Ok(models);
     }
 
-    public static async Task<Results<Ok<ModelResponse>, ProblemHttpResult>> GetModel(string name, TrainingDbContext db, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<ModelResponse>, ProblemHttpResult>> GetModel(string name, TrainingDbContext db, ModelNames names, CancellationToken cancellationToken)
     {
-        var versions = await NewestSucceeded(db, name).CountAsync(cancellationToken);
-        var newest = await NewestSucceeded(db, name).Select(r => new { r.Id, r.FinishedAt, r.MetricsJson }).FirstOrDefaultAsync(cancellationToken);
-        return newest is null
-            ? Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.")
-            : TypedResults.Ok(new ModelResponse(name, newest.Id, newest.FinishedAt, Json.ParseElement(newest.MetricsJson), versions));
+        // The run that serves the name is found as every predict endpoint finds it.
+        if (await names.ResolveAsync(db, name, cancellationToken) is not { } versions)
+            return Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.");
+        var runId = versions.Run(versions.Latest);
+        var newest = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.FinishedAt, r.MetricsJson }).SingleOrDefaultAsync(cancellationToken);
+        if (newest is null) return Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.");
+        return TypedResults.Ok(new ModelResponse(name, runId, newest.FinishedAt, Json.ParseElement(newest.MetricsJson), versions.Latest));
     }
-
-    private static IQueryable<Run> NewestSucceeded(TrainingDbContext db, string name) =>
-        db.Runs.AsNoTracking()
-            .Where(r => r.Name == name && r.Status == RunStatus.Succeeded)
-            .OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id);
 
     private static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictAsync(
         Guid runId, string? name, HttpRequest request, PredictionService predictions, PredictionOptions options, CancellationToken ct)

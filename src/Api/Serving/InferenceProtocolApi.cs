@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Models;
 using TrainingService.Api.Security;
 using TrainingService.Persistence;
@@ -37,7 +38,8 @@ public static class InferenceProtocolApi
             models.MapGet(prefix + "/ready", GetModelReady).WithName($"V2Model{versioned}Ready").WithSummary("Model ready (200) or not found (404), empty body");
             models.MapPost(prefix + "/infer", Infer).WithName($"V2{versioned}Infer")
                 .WithSummary("Inference: JSON tensors, or a JSON header then binary tensors (Inference-Header-Content-Length)")
-                .Accepts<JsonElement>("application/json", "application/octet-stream");
+                .Accepts<JsonElement>("application/json", "application/octet-stream")
+                .RequireRateLimiting(RequestLimits.Predictions);
         }
         return app;
     }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Models;
 using TrainingService.Api.Security;
 using TrainingService.Training.Data;
@@ -25,9 +26,11 @@ public static class TfServingApi
         v1.MapGet("/{name}", GetStatus).WithName("TfModelStatus").WithSummary("Model status: every version, AVAILABLE");
         v1.MapGet("/{name}/versions/{version}", GetStatus).WithName("TfModelVersionStatus").WithSummary("One version's status");
         v1.MapPost("/{name}:predict", Predict).WithName("TfPredict").WithSummary("Predict: row (instances) or columnar (inputs) format")
-            .Accepts<JsonElement>("application/json");
+            .Accepts<JsonElement>("application/json")
+            .RequireRateLimiting(RequestLimits.Predictions);
         v1.MapPost("/{name}/versions/{version}:predict", Predict).WithName("TfPredictVersion").WithSummary("Predict with one version")
-            .Accepts<JsonElement>("application/json");
+            .Accepts<JsonElement>("application/json")
+            .RequireRateLimiting(RequestLimits.Predictions);
         return app;
     }
 

@@ -167,13 +167,22 @@ internal static class InstanceConverter
         return tensor(rows.SelectMany(r => r).ToArray()).reshape(items.Length, f.Shape[0]);
     }
 
+    /// <summary>Longest text instance: far above any review the text datasets hold (IMDB's longest is ~14,000), low
+    /// enough that one request cannot make the tokenizer build millions of words.</summary>
+    public const int MaxTextChars = 100_000;
+
     private static Tensor Sequences(TextEncoding text, JsonElement[] items, List<SpecError> errors)
     {
         var seqs = new int[items.Length][];
         for (int i = 0; i < items.Length; i++)
         {
             var item = items[i];
-            if (item.ValueKind == JsonValueKind.String)
+            if (item.ValueKind == JsonValueKind.String && item.GetString()!.Length > MaxTextChars)
+            {
+                errors.Add(new SpecError($"instances[{i}]", $"A text instance may have at most {MaxTextChars} characters; got {item.GetString()!.Length}."));
+                seqs[i] = [];
+            }
+            else if (item.ValueKind == JsonValueKind.String)
             {
                 var words = ImdbTokenizer.Words(item.GetString()!, text.StripBreaks);
                 seqs[i] = [ImdbTokenizer.Limit(text.StartChar, text.NumWords, text.SkipTop),
