@@ -132,7 +132,7 @@ public static class Harness
 
     /// <summary>The MLP through the Open Inference Protocol v2 (by model name): one instance as a JSON tensor, and a
     /// batch of each of <see cref="BinaryBatches"/> instances with the binary tensor data extension (in the stored datatype).</summary>
-    private static async Task<List<ServingTarget>> V2TargetsAsync(ServiceHost service, string name, string work)
+    private static async Task<List<ServingTarget>> V2TargetsAsync(ServiceProcess service, string name, string work)
     {
         var metadata = await service.GetJsonAsync($"/v2/models/{name}");
         var input = metadata.GetProperty("inputs")[0];
