@@ -80,7 +80,7 @@ start_node() {
   mkdir -p "$work/$name"
   # exec: the pid kept is the app's own, so stopping it stops the process rather than an idle subshell.
   (cd "$app" && exec env ASPNETCORE_URLS="http://127.0.0.1:$port" Storage__Root="$work/$name" Service__Role="$role" Service__NodeName="$name" \
-      Training__MaxConcurrentRuns=1 Training__TorchThreads=1 Auth__Mode=none Logging__LogLevel__Default=Warning "$@" \
+      Training__MaxConcurrentRuns=1 Training__TorchThreads=1 Auth__Mode=none Requests__SubmissionsPerMinute=0 Logging__LogLevel__Default=Warning "$@" \
       dotnet "$dll" >"$work/$name.log" 2>&1) &
   pids+=($!)
   local until=$((SECONDS + 400))
