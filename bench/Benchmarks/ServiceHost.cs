@@ -52,6 +52,10 @@ public sealed class ServiceHost : IDisposable
         info.Environment["Storage__Root"] = storageRoot;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Auth__Mode"] = "none"; // loopback only; the benchmark measures serving, not key lookups
+        // One principal drives all the load: its request rates and run quota would measure the limiter, not the service.
+        info.Environment["Requests__PredictionsPerMinute"] = "100000000";
+        info.Environment["Requests__SubmissionsPerMinute"] = "100000000";
+        info.Environment["Quotas__MaxActiveRuns"] = "100000";
         foreach (var (k, v) in settings) info.Environment[k.Replace(":", "__")] = v;
         var service = new ServiceHost(Process.Start(info)!, port);
         var until = DateTime.UtcNow.AddSeconds(90);
