@@ -1,5 +1,4 @@
 using TorchSharp;
-using TrainingService.Api.Catalog;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Examples;
 using TrainingService.Api.Infrastructure;
@@ -8,8 +7,10 @@ using TrainingService.Api.Keras;
 using TrainingService.Api.Limits;
 using TrainingService.Api.Models;
 using TrainingService.Api.Observability;
+using TrainingService.Api.Reference;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
+using TrainingService.Api.Serving;
 using TrainingService.Api.Tuning;
 
 // Before libtorch loads: its OpenMP threads sleep when idle instead of spinning on shared cores (see OpenMpWaits).
@@ -39,6 +40,7 @@ try
     builder.Services.AddScoped<RunSubmission>();
     builder.Services.AddSingleton<ModelCache>();
     builder.Services.AddSingleton<PredictionService>();
+    builder.Services.AddSingleton<TrainingService.Api.Serving.ModelNames>();
 
     if (KeysCommand.IsInvoked(args)) KeysCommand.LogToStandardError(builder);
     var app = builder.Build();
@@ -68,9 +70,11 @@ try
         app.MapRunsApi();
         app.MapEvaluationApi();
         app.MapModelsApi();
+        app.MapInferenceProtocolApi();
+        app.MapTfServingApi();
         app.MapKerasApi();
         app.MapDatasetsApi();
-        app.MapCatalogApi();
+        app.MapReferenceApi();
         app.MapExamplesApi();
         app.MapTuningApi();
         app.MapKeysApi();

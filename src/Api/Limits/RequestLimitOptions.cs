@@ -12,9 +12,11 @@ public sealed class RequestLimitOptions
     /// <summary>Multipart uploads (CSV, .keras, image predictions) read at once by this node; more answer 429.</summary>
     public int MaxConcurrentUploads { get; set; } = 4;
 
-    /// <summary>Submissions (runs, sweeps, CSV uploads) per principal per minute.</summary>
+    /// <summary>Submissions (runs, sweeps, CSV uploads) per principal per minute; 0 turns the limit off.</summary>
     public int SubmissionsPerMinute { get; set; } = 60;
 
-    /// <summary>Prediction requests per principal per minute.</summary>
-    public int PredictionsPerMinute { get; set; } = 1200;
+    /// <summary>Prediction requests per principal per minute; 0 turns the limit off. Generous by default (10,000 a
+    /// second on average): a serving node answers a few thousand small requests a second, and a team's scoring job
+    /// should meet the node's capacity before it meets this; it is there to stop one principal starving the others.</summary>
+    public int PredictionsPerMinute { get; set; } = 600_000;
 }

@@ -66,10 +66,11 @@ public static class RequestLimits
         return app;
     }
 
-    private static RateLimitPartition<string> PerOwner(HttpContext context, string policy, int perMinute) =>
-        RateLimitPartition.GetFixedWindowLimiter(context.User.Owner() ?? "", _ => new FixedWindowRateLimiterOptions
+    private static RateLimitPartition<string> PerOwner(HttpContext context, string policy, int perMinute) => perMinute <= 0
+        ? RateLimitPartition.GetNoLimiter("")
+        : RateLimitPartition.GetFixedWindowLimiter(context.User.Owner() ?? "", _ => new FixedWindowRateLimiterOptions
         {
-            PermitLimit = Math.Max(1, perMinute),
+            PermitLimit = perMinute,
             Window = TimeSpan.FromMinutes(1),
             QueueLimit = 0,
         });

@@ -1,5 +1,4 @@
 using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -41,8 +40,8 @@ public static class SweepsApi
     public static async Task<Results<Accepted<SweepResponse>, ValidationProblem, ProblemHttpResult>> SubmitSweep(
         HttpRequest request, TrainingDbContext db, SweepSubmission submission, RunEvents events, Quotas quotas, CancellationToken cancellationToken)
     {
-        var body = await RunsApi.ReadBodyAsync(request, cancellationToken);
-        if (body is null) return Problems.Invalid("$", $"The body must be at most {RunsApi.MaxBodyBytes} bytes.");
+        var body = await SubmittedWork.ReadBodyAsync(request, cancellationToken);
+        if (body is null) return SubmittedWork.BodyTooLarge();
         var (sweep, trials, errors) = submission.Validate(body);
         if (sweep is null) return Problems.Invalid(errors);
         var owner = request.HttpContext.User.Owner() ?? "";
@@ -131,29 +130,21 @@ public static class SweepsApi
 
     /// <summary>A <c>status</c> event when the sweep's status changes, a <c>trial</c> event when a trial's status,
     /// epochs or objective change; ends with the final status once the sweep and all its trials have ended.</summary>
-    private static async IAsyncEnumerable<SseItem<string>> EventStream(
-        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, [EnumeratorCancellation] CancellationToken ct)
+    private static IAsyncEnumerable<SseItem<string>> EventStream(
+        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, CancellationToken ct)
     {
         string? lastStatus = null;
         var seen = new Dictionary<int, string>();
-        while (!ct.IsCancellationRequested)
+        return EventStreams.FollowAsync(id, contexts, events, TimeSpan.FromMilliseconds(500), async (db, token) =>
         {
-            var wake = events.WaitAsync(id, TimeSpan.FromMilliseconds(500), ct);
-            SweepResponse? sweep;
-            await using (var db = await contexts.CreateDbContextAsync(ct))
-            {
-                var row = await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, ct);
-                sweep = row is null ? null : await SweepReport.ResponseAsync(db, row, ct);
-            }
-            if (sweep is null)
-            {
-                yield return new SseItem<string>(JsonSerializer.Serialize(new { id, status = "deleted" }, Json.Options), "status");
-                yield break;
-            }
+            var row = await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, token);
+            if (row is null) return null;
+            var sweep = await SweepReport.ResponseAsync(db, row, token);
+            var items = new List<SseItem<string>>();
             var ended = sweep.Status is "succeeded" or "failed" or "cancelled";
             if (sweep.Status != lastStatus && !ended)
             {
-                yield return Status(sweep);
+                items.Add(Status(sweep));
                 lastStatus = sweep.Status;
             }
             foreach (var t in sweep.Trials.OrderBy(t => t.Number))
@@ -161,22 +152,12 @@ public static class SweepsApi
                 var key = $"{t.Status}/{t.EpochsCompleted}/{t.Objective}";
                 if (seen.TryGetValue(t.Number, out var k) && k == key) continue;
                 seen[t.Number] = key;
-                yield return new SseItem<string>(JsonSerializer.Serialize(t, Json.Options), "trial");
+                items.Add(new SseItem<string>(JsonSerializer.Serialize(t, Json.Options), "trial"));
             }
-            if (ended && sweep.Trials.All(t => t.Status is not ("queued" or "running")))
-            {
-                yield return Status(sweep);
-                yield break;
-            }
-            try
-            {
-                await wake;
-            }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
-        }
+            if (!ended || sweep.Trials.Any(t => t.Status is "queued" or "running")) return new EventRound(items, Ended: false);
+            items.Add(Status(sweep));
+            return new EventRound(items, Ended: true);
+        }, ct);
     }
 
     private static SseItem<string> Status(SweepResponse s) =>
