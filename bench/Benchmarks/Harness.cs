@@ -87,9 +87,11 @@ public static class Harness
             ["Logging:LogLevel:Default"] = "Warning",
             ["Datasets:Root"] = datasets,
             ["Training:TorchThreads"] = o.Threads.ToString(CultureInfo.InvariantCulture),
-            // The node's capacity is what is measured, not the per-principal rate limits (0 turns them off).
+            // One principal drives all the load: its request rates and run quota would measure the limiter, not the
+            // service (0 turns a rate limit off).
             ["Requests:PredictionsPerMinute"] = "0",
             ["Requests:SubmissionsPerMinute"] = "0",
+            ["Quotas:MaxActiveRuns"] = "100000",
         };
         foreach (var (k, v) in o.ServiceSettings) settings[k] = v;
         return settings;
