@@ -101,6 +101,13 @@ public static class KerasArchive
         {
             throw new SpecException(path, $"is not a readable HDF5 file: {e.Message}");
         }
+        return ToEngineWeights(state, conversion, model, path, errors);
+    }
+
+    /// <summary>Converted weights checked against the engine's own (every weight given, with its shape), as the tensor
+    /// archive <see cref="ModelSession.Restore"/> takes; the tensors are disposed. Throws <see cref="SpecException"/>.</summary>
+    internal static byte[] ToEngineWeights(Dictionary<string, Tensor>? state, KerasConversion conversion, ModelDefinition model, string path, List<SpecError> errors)
+    {
         if (state is null) throw new SpecException(errors);
         try
         {
