@@ -145,7 +145,7 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         {
             spec["keras"] = new JsonObject
             {
-                ["source"] = archive is null ? "json" : ".keras",
+                ["source"] = archive is null ? "json" : archive.Format,
                 ["keras_version"] = keras.Version.Text,
                 ["initial_weights"] = archive?.Weights is not null,
                 ["notes"] = new JsonArray(keras.Notes.Select(n => (JsonNode?)n).ToArray()),
@@ -168,8 +168,10 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
 
     public static string Hash(byte[] body) => Convert.ToHexStringLower(SHA256.HashData(body));
 
-    /// <summary>Reads an uploaded .keras archive (its model and weights); throws <see cref="SpecException"/> with paths under <c>model</c>.</summary>
-    public KerasArchiveImport ImportArchive(byte[] archive) => KerasArchive.Import(archive, "model", training.Value.Limits);
+    /// <summary>Reads uploaded Keras model files (.keras, legacy .h5, TF.js, or weights beside an architecture) with their
+    /// weights; throws <see cref="SpecException"/> with paths under <c>model</c>.</summary>
+    public KerasArchiveImport ImportArchive(IReadOnlyList<KerasUpload> files, JsonElement? architecture = null) =>
+        KerasFiles.Import(files, architecture, "model", training.Value.Limits);
 
     private static JsonElement? Section(JsonElement root, string name, bool required, ValidationErrors errors)
     {

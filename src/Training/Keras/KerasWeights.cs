@@ -138,6 +138,63 @@ internal static class KerasWeights
                 for (var i = 0; i < names.Count; i++) state[prefix + names[i]] = v[i];
                 break;
             }
+            case PReLU:
+            {
+                var v = r.Vars(group, 1);
+                if (v is not null) state[prefix + "alpha"] = v[0];
+                break;
+            }
+            case GroupNormalization gn:
+            {
+                var names = new List<string>();
+                if (gn.Scale) names.Add("gamma");
+                if (gn.Center) names.Add("beta");
+                var v = r.Vars(group, names.Count);
+                if (v is null) return;
+                for (var i = 0; i < names.Count; i++) state[prefix + names[i]] = v[i];
+                break;
+            }
+            case PositionEmbedding:
+            {
+                var v = r.Vars(group, 1);
+                if (v is not null) state[prefix + "position_embeddings"] = v[0];
+                break;
+            }
+            case TokenAndPositionEmbedding:
+            {
+                var t = r.Vars(group + "/token_embedding", 1);
+                var p = r.Vars(group + "/position_embedding", 1);
+                if (t is null || p is null) return;
+                state[prefix + "token_embeddings"] = t[0];
+                state[prefix + "position_embeddings"] = p[0];
+                break;
+            }
+            case MultiHeadAttention mha:
+                foreach (var part in KerasVariables.MultiHeadAttentionParts)
+                {
+                    var v = r.Vars($"{group}/_{part}_dense", mha.UseBias ? 2 : 1);
+                    if (v is null) return;
+                    state[$"{prefix}{part}_kernel"] = v[0];
+                    if (mha.UseBias) state[$"{prefix}{part}_bias"] = v[1];
+                }
+                break;
+            case Attention a:
+            {
+                var names = new List<string>();
+                if (a.UseScale) names.Add("scale");
+                if (a.ScoreMode == "concat") names.Add("concat_score_weight");
+                if (names.Count == 0) return;
+                var v = r.Vars(group, names.Count);
+                if (v is null) return;
+                for (var i = 0; i < names.Count; i++) state[prefix + names[i]] = v[i].reshape(1);
+                break;
+            }
+            case AdditiveAttention { UseScale: true }:
+            {
+                var v = r.Vars(group, 1);
+                if (v is not null) state[prefix + "scale"] = v[0];
+                break;
+            }
             case LSTM or GRU or SimpleRNN:
                 Recurrent((RecurrentConfig)layer, group + "/cell", prefix, r, state);
                 break;

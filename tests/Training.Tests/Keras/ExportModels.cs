@@ -98,6 +98,36 @@ public static class ExportModels
           {"type": "Dense", "units": 2}]}
         """;
 
+    public const string Transformer = """
+        {"input_shape": [6], "layers": [
+          {"type": "TokenAndPositionEmbedding", "vocabulary_size": 12, "sequence_length": 6, "embedding_dim": 8},
+          {"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 4},
+          {"type": "LayerNormalization"},
+          {"type": "GlobalAveragePooling1D"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
+    public const string AttentionLayers = """
+        {"inputs": [{"name": "x", "shape": [5, 4]}], "layers": [
+          {"type": "Dense", "name": "q", "units": 4, "inputs": ["x"]},
+          {"type": "Attention", "name": "att", "use_scale": true, "score_mode": "concat", "inputs": ["q", "x"]},
+          {"type": "AdditiveAttention", "name": "additive", "inputs": ["q", "x"]},
+          {"type": "Concatenate", "name": "cat", "inputs": ["att", "additive"]},
+          {"type": "Flatten", "name": "flat", "inputs": ["cat"]},
+          {"type": "Dense", "name": "out", "units": 2, "inputs": ["flat"]}],
+         "outputs": ["out"]}
+        """;
+
+    public const string NormalizationAndPReLU = """
+        {"input_shape": [6, 4], "layers": [
+          {"type": "PositionEmbedding", "sequence_length": 6},
+          {"type": "Conv1D", "filters": 4, "kernel_size": 3, "padding": "same"},
+          {"type": "GroupNormalization", "groups": 2},
+          {"type": "PReLU", "alpha_initializer": {"class_name": "Constant", "config": {"value": 0.2}}},
+          {"type": "Flatten"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
     private const string Compile = """{"optimizer": "adam", "loss": "mse"}""";
 
     /// <summary>The plan and a session whose weights are seeded values, BatchNormalization statistics included.</summary>
