@@ -7,8 +7,10 @@ using TrainingService.Training.Datasets.Formats;
 using TrainingService.Training.Engine;
 using static TorchSharp.torch;
 
-// Seconds per epoch of the three reference models: a hand-written TorchSharp loop (A) against the engine's fit (B),
-// interleaved A B A B on the same data, same thread count. With --policy: the engine at 1 thread, at N threads and
+// Seconds per epoch of the three reference models: a hand-written TorchSharp loop (A) against the engine's fit with its
+// fused optimizer step (B) and with one update per parameter (C), interleaved A B C A B C on the same data, same thread
+// count. Run from a copy of the build output whose libLibTorchSharp.so is the counting stand-in
+// (bench/NativeCallCounter/make-shim.sh), it also prints TorchSharp's native calls per training step. With --policy: the engine at 1 thread, at N threads and
 // with the measured thread policy (ThreadPolicy), interleaved per repeat. Usage:
 //   dotnet run -c Release --project bench/EngineBench -- [mlp|cnn|lstm ...] [--repeats N] [--samples N] [--threads N] [--policy]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -22,6 +24,28 @@ var threads = Option("--threads", Environment.ProcessorCount);
 set_num_threads(threads);
 
 var policy = args.Contains("--policy");
+if (args.Contains("--optimizer-step"))
+{
+    // The MLP's four parameters, and a deeper stack of them (ten times as many tensors, same element count per tensor).
+    long[][] mlp = [[128, 784], [128], [10, 128], [10]];
+    Console.WriteLine($"threads {threads}; optimizer step alone, ms per step (wall / CPU), median of {repeats} interleaved runs of 2000 steps");
+    Console.WriteLine("| optimizer | parameter tensors | per-parameter | fused | fused / per-parameter (CPU) |");
+    Console.WriteLine("|---|---|---|---|---|");
+    foreach (var name in new[] { "adam", "sgd", "rmsprop", "nadam" })
+    {
+        var config = TrainingService.Training.Optimizers.OptimizerRegistry.Parse(JsonDocument.Parse($"\"{name}\"").RootElement, "optimizer", [])!;
+        foreach (var copies in new[] { 1, 10 })
+        {
+            var runs = new[] { new List<(double, double)>(), new List<(double, double)>() };
+            for (var r = 0; r < repeats; r++)
+                foreach (var fuse in new[] { false, true }) runs[fuse ? 1 : 0].Add(OptimizerStep.Time(config, mlp, copies, fuse, 2000));
+            var (perWall, perCpu) = (Median(runs[0].Select(t => t.Item1).ToList()), Median(runs[0].Select(t => t.Item2).ToList()));
+            var (fusedWall, fusedCpu) = (Median(runs[1].Select(t => t.Item1).ToList()), Median(runs[1].Select(t => t.Item2).ToList()));
+            Console.WriteLine($"| {name} | {4 * copies} | {perWall:F3} / {perCpu:F3} | {fusedWall:F3} / {fusedCpu:F3} | {fusedCpu / perCpu:F2} |");
+        }
+    }
+    return;
+}
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "TrainingService.sln"))) root = Path.GetDirectoryName(root)!;
 Console.WriteLine($"threads {threads}, repeats {repeats}, CPU {CpuModel()}");
@@ -32,8 +56,8 @@ if (policy)
 }
 else
 {
-    Console.WriteLine("| model | samples | batch | hand-written s/epoch | engine s/epoch | engine samples/s | engine / hand-written |");
-    Console.WriteLine("|---|---|---|---|---|---|---|");
+    Console.WriteLine("| model | samples | batch | hand-written s/epoch | engine s/epoch | engine per-parameter s/epoch | engine samples/s | engine / hand-written | CPU s/epoch: hand-written / engine / per-parameter | native calls per step: hand-written / engine / per-parameter |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
 }
 foreach (var model in models)
 {
@@ -43,7 +67,6 @@ foreach (var model in models)
     var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "examples", file))).RootElement;
     var fit = JsonDocument.Parse($$"""{"epochs": 1, "batch_size": {{spec.GetProperty("fit").GetProperty("batch_size").GetInt32()}}, "seed": 1}""").RootElement;
     var plan = TrainingPlan.Parse(spec.GetProperty("model"), spec.GetProperty("compile"), fit);
-    double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
     if (policy)
     {
         var (one, many, chosen) = (new List<double>(), new List<double>(), new List<double>());
@@ -71,17 +94,43 @@ foreach (var model in models)
     }
     var a = new List<double>();
     var b = new List<double>();
+    var c = new List<double>();
+    var calls = new long?[3];
+    // The process's CPU time beside the wall clock: on a machine shared with other work the wall clock also measures
+    // the neighbours, while CPU time is (nearly) this loop's own work.
+    var cpu = new[] { new List<double>(), new List<double>(), new List<double>() };
+    var process = System.Diagnostics.Process.GetCurrentProcess();
+    double CpuSeconds() { process.Refresh(); return process.TotalProcessorTime.TotalSeconds; }
+    var steps = (n + plan.BatchSize - 1) / plan.BatchSize;
     for (var r = 0; r < repeats; r++)
     {
+        var before = NativeCalls.Count();
+        NativeCalls.Report(ReportPath(model, "setup"));
+        var cpuBefore = CpuSeconds();
         a.Add(HandWritten.Epoch(model, x, y, plan.BatchSize, 1 + r));
-        using var session = ModelSession.Create(plan);
-        using var data = new ArrayDataset([x.alias()], [y.alias()], model == "lstm" ? null : new Scale(1 / 255.0));
-        var clock = Stopwatch.StartNew();
-        session.Fit(data, null, null, CancellationToken.None);
-        b.Add(clock.Elapsed.TotalSeconds);
+        cpu[0].Add(CpuSeconds() - cpuBefore);
+        calls[0] = NativeCalls.Count() - before;
+        NativeCalls.Report(ReportPath(model, "hand-written"));
+        foreach (var (fuse, times, slot) in new[] { (true, b, 1), (false, c, 2) })
+        {
+            using var session = ModelSession.Create(plan);
+            session.FuseOptimizer = fuse;
+            using var data = new ArrayDataset([x.alias()], [y.alias()], model == "lstm" ? null : new Scale(1 / 255.0));
+            before = NativeCalls.Count();
+            cpuBefore = CpuSeconds();
+            var clock = Stopwatch.StartNew();
+            session.Fit(data, null, null, CancellationToken.None);
+            times.Add(clock.Elapsed.TotalSeconds);
+            cpu[slot].Add(CpuSeconds() - cpuBefore);
+            calls[slot] = NativeCalls.Count() - before;
+            NativeCalls.Report(ReportPath(model, fuse ? "engine" : "engine-per-parameter"));
+        }
     }
-    var (ma, mb) = (Median(a), Median(b));
-    Console.WriteLine($"| {model} ({source}) | {n} | {plan.BatchSize} | {ma:F2} | {mb:F2} | {n / mb:F0} | {mb / ma:F3} |");
+    var (ma, mb, mc) = (Median(a), Median(b), Median(c));
+    var perStep = calls[0] is null ? "not counted (run on the counting stand-in)" : string.Join(" / ", calls.Select(k => $"{(double)k!.Value / steps:F0}"));
+    Console.WriteLine($"| {model} ({source}) | {n} | {plan.BatchSize} | {ma:F2} | {mb:F2} | {mc:F2} | {n / mb:F0} | {mb / ma:F3} | {string.Join(" / ", cpu.Select(v => Median(v).ToString("F2")))} | {perStep} |");
+    if (calls[0] is not null) Console.WriteLine($"  calls per native function, last repeat: {ReportPath(model, "*")}");
+    Console.WriteLine($"  every run: hand-written {string.Join(", ", a.Select(v => v.ToString("F2")))}; engine {string.Join(", ", b.Select(v => v.ToString("F2")))}; per-parameter {string.Join(", ", c.Select(v => v.ToString("F2")))}");
 }
 
 static (Tensor X, Tensor Y, string File, string Source, long Samples) Data(string model)
@@ -100,6 +149,10 @@ static (Tensor X, Tensor Y, string File, string Source, long Samples) Data(strin
             return (randint(1, 10000, [25000, 100], ScalarType.Int64, generator: g), randint(0, 2, [25000], ScalarType.Int64, generator: g), "imdb-lstm.json", "synthetic", 5000);
     }
 }
+
+static double Median(List<double> v) { var s = v.Order().ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2; }
+
+static string ReportPath(string model, string run) => Path.Combine(Path.GetTempPath(), $"native-calls-{model}-{run}.txt");
 
 static string CpuModel() =>
     File.Exists("/proc/cpuinfo") ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':')[1].Trim() ?? "?" : "?";

@@ -52,6 +52,7 @@ public sealed partial class ModelSession
         var fit = Plan.Fit;
         var parameters = _model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
         using var optimizer = Plan.Compile.Optimizer.Create(parameters);
+        optimizer.Fuse = FuseOptimizer;
         var callbacks = fit.Callbacks.Select(c => c.Create(Plan.Compile.LogKeys(validation is not null))).ToList();
         try
         {
@@ -80,6 +81,21 @@ public sealed partial class ModelSession
             foreach (var c in callbacks) c.OnTrainBegin(control);
 
         var metrics = CreateMetrics(train);
+        try
+        {
+            return RunEpochs(train, validation, observer, optimizer, callbacks, control, history, startEpoch, metrics, threads, cancellationToken);
+        }
+        finally
+        {
+            DisposeMetrics(metrics);
+        }
+    }
+
+    private FitResult RunEpochs(ArrayDataset train, ArrayDataset? validation, ITrainingObserver? observer, Optimizer optimizer,
+        List<Callback> callbacks, TrainingControl control, List<EpochReport> history, int startEpoch, List<Metric>[] metrics,
+        ThreadTrial? threads, CancellationToken cancellationToken)
+    {
+        var fit = Plan.Fit;
         var stoppedEarly = false;
         for (var epoch = startEpoch; epoch < fit.Epochs && !control.StopTraining; epoch++)
         {
@@ -89,8 +105,16 @@ public sealed partial class ModelSession
             var learningRate = optimizer.LastLearningRate;
             if (validation is not null)
             {
-                foreach (var (k, v) in RunEvaluation(validation, fit.BatchSize, CreateMetrics(validation)))
-                    logs["val_" + k] = v;
+                var validationMetrics = CreateMetrics(validation);
+                try
+                {
+                    foreach (var (k, v) in RunEvaluation(validation, fit.BatchSize, validationMetrics))
+                        logs["val_" + k] = v;
+                }
+                finally
+                {
+                    DisposeMetrics(validationMetrics);
+                }
             }
             foreach (var c in callbacks) c.OnEpochEnd(epoch, logs, control);
             stoppedEarly = control.StopTraining && epoch + 1 < fit.Epochs;
@@ -130,13 +154,11 @@ public sealed partial class ModelSession
     private Dictionary<string, double> TrainEpoch(ArrayDataset train, Optimizer optimizer, List<Metric>[] metrics, ThreadTrial? threads, CancellationToken cancellationToken)
     {
         var fit = Plan.Fit;
-        var outputs = Plan.Compile.Outputs;
         _model.train();
         foreach (var m in metrics.SelectMany(x => x)) m.Reset();
         var n = train.Count;
         using var order = fit.Shuffle ? randperm(n, ScalarType.Int64, generator: _rng) : arange(n, ScalarType.Int64);
-        double lossSum = 0;
-        var outputLossSums = new double[outputs.Count];
+        using var sums = new LossSums(Plan.Compile.Outputs.Count);
         for (long start = 0; start < n; start += fit.BatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -153,24 +175,22 @@ public sealed partial class ModelSession
             optimizer.ZeroGrad();
             total.backward();
             optimizer.Step();
-            lossSum += total.item<float>() * length;
-            for (var k = 0; k < perOutput.Length; k++) outputLossSums[k] += perOutput[k] * length;
             using (no_grad())
             {
+                sums.Add(total, perOutput, length);
                 for (var k = 0; k < predictions.Length; k++)
                     foreach (var m in metrics[k]) m.Update(rawTargets[k], predictions[k].detach());
             }
             threads?.AfterStep();
         }
-        return Logs(lossSum / n, outputLossSums.Select(s => s / n).ToArray(), metrics);
+        return Logs(sums, n, metrics);
     }
 
     private Dictionary<string, double> RunEvaluation(ArrayDataset data, int batchSize, List<Metric>[] metrics)
     {
         _model.eval();
         foreach (var m in metrics.SelectMany(x => x)) m.Reset();
-        double lossSum = 0;
-        var outputLossSums = new double[Plan.Compile.Outputs.Count];
+        using var sums = new LossSums(Plan.Compile.Outputs.Count);
         using var _ = no_grad();
         for (long start = 0; start < data.Count; start += batchSize)
         {
@@ -181,21 +201,20 @@ public sealed partial class ModelSession
             var context = new ForwardContext(false, _rng);
             var predictions = _model.Forward(inputs, context);
             var (total, perOutput) = TotalLoss(predictions, targets, context, includeWeights: false);
-            lossSum += total.item<float>() * length;
-            for (var k = 0; k < perOutput.Length; k++) outputLossSums[k] += perOutput[k] * length;
+            sums.Add(total, perOutput, length);
             for (var k = 0; k < predictions.Length; k++)
                 foreach (var m in metrics[k]) m.Update(targets[k], predictions[k]);
         }
-        return Logs(lossSum / data.Count, outputLossSums.Select(s => s / data.Count).ToArray(), metrics);
+        return Logs(sums, data.Count, metrics);
     }
 
     /// <summary>Σ loss_weight·loss per output (each reduced as Keras's sum_over_batch_size, with class weights when
-    /// training) plus weight penalties and activity losses. Also returns each output's loss value.</summary>
-    private (Tensor Total, double[] PerOutput) TotalLoss(Tensor[] predictions, Tensor[] rawTargets, ForwardContext context, bool includeWeights)
+    /// training) plus weight penalties and activity losses. Also returns each output's loss (when there are several).</summary>
+    private (Tensor Total, Tensor[] PerOutput) TotalLoss(Tensor[] predictions, Tensor[] rawTargets, ForwardContext context, bool includeWeights)
     {
         var outputs = Plan.Compile.Outputs;
         Tensor? total = null;
-        var perOutput = new double[outputs.Count];
+        var perOutput = new Tensor[outputs.Count > 1 ? outputs.Count : 0];
         for (var k = 0; k < outputs.Count; k++)
         {
             var spec = outputs[k];
@@ -206,7 +225,7 @@ public sealed partial class ModelSession
             var sampleWeight = includeWeights && Plan.Fit.ClassWeight is { } classWeight
                 ? ClassWeights.ToSampleWeights(rawTargets[k], classWeight) : null;
             var reduced = Loss.Reduce(perExample, sampleWeight);
-            perOutput[k] = outputs.Count > 1 ? reduced.item<float>() : 0;
+            if (perOutput.Length > 0) perOutput[k] = reduced;
             var weighted = spec.LossWeight == 1 ? reduced : reduced * spec.LossWeight;
             total = total is null ? weighted : total + weighted;
         }
@@ -220,10 +239,16 @@ public sealed partial class ModelSession
         Plan.Compile.Outputs.Select((o, k) => o.Metrics.Select(m =>
             m.Create(Plan.Model.OutputShapes[k].Dims, data.Targets.Count > k ? data.Targets[k].shape.Skip(1).Select(d => (int)d).ToArray() : null)).ToList()).ToArray();
 
+    private static void DisposeMetrics(List<Metric>[] metrics)
+    {
+        foreach (var m in metrics.SelectMany(x => x)) m.Dispose();
+    }
+
     /// <summary>Keras's log keys (see <see cref="CompileOptions.MetricKeys"/>): <c>loss</c>, then <c>{output}_loss</c>
     /// per output when there are several, then each metric.</summary>
-    private Dictionary<string, double> Logs(double loss, double[] outputLosses, List<Metric>[] metrics)
+    private Dictionary<string, double> Logs(LossSums sums, long count, List<Metric>[] metrics)
     {
+        var (loss, outputLosses) = sums.Means(count);
         var logs = new Dictionary<string, double>(StringComparer.Ordinal) { ["loss"] = loss };
         var lossKeys = Plan.Compile.OutputLossKeys;
         for (var k = 0; k < lossKeys.Count; k++) logs[lossKeys[k]] = outputLosses[k];

@@ -23,6 +23,10 @@ public sealed partial class ModelSession : IDisposable
 
     public TrainingPlan Plan { get; }
 
+    /// <summary>Whether fits update all parameters in one fused step over flat buffers (the default; see
+    /// <see cref="Optimizers.Optimizer.Fuse"/>); false keeps one update per parameter, for comparisons.</summary>
+    public bool FuseOptimizer { get; set; } = true;
+
     /// <summary>The layers whose weights came from elsewhere (a .keras archive, another run): their adapted statistics
     /// are kept, as in Keras, where adapt is a separate call; the others adapt before training.</summary>
     private readonly HashSet<string> _loadedLayers = new(StringComparer.Ordinal);
@@ -94,7 +98,14 @@ public sealed partial class ModelSession : IDisposable
     public IReadOnlyDictionary<string, double> Evaluate(ArrayDataset data, int? batchSize = null)
     {
         var metrics = CreateMetrics(data);
-        return RunEvaluation(data, batchSize ?? Plan.Fit.BatchSize, metrics);
+        try
+        {
+            return RunEvaluation(data, batchSize ?? Plan.Fit.BatchSize, metrics);
+        }
+        finally
+        {
+            DisposeMetrics(metrics);
+        }
     }
 
     /// <summary>Model outputs for the inputs of <paramref name="data"/>, one float32 tensor per output.</summary>

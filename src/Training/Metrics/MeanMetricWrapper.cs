@@ -6,7 +6,8 @@ namespace TrainingService.Training.Metrics;
 /// value seen since the last reset. Sums are kept in float64 (Keras keeps float32 variables; the difference is rounding).</summary>
 public sealed class MeanMetricWrapper(string name, bool higherIsBetter, Func<Tensor, Tensor, Tensor> fn) : Metric(name)
 {
-    private double _total, _count;
+    private readonly RunningSum _total = new();
+    private double _count;
 
     public override bool HigherIsBetter { get; } = higherIsBetter;
 
@@ -15,11 +16,17 @@ public sealed class MeanMetricWrapper(string name, bool higherIsBetter, Func<Ten
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var values = fn(yTrue, yPred.detach());
-        _total += values.to_type(ScalarType.Float64).sum().item<double>();
+        _total.Add(values);
         _count += values.numel();
     }
 
-    public override double Result() => _count == 0 ? 0 : _total / _count;
+    public override double Result() => _count == 0 ? 0 : _total.Value / _count;
 
-    public override void Reset() => (_total, _count) = (0, 0);
+    public override void Reset()
+    {
+        _total.Reset();
+        _count = 0;
+    }
+
+    protected override void Dispose(bool disposing) => _total.Dispose();
 }

@@ -12,7 +12,8 @@ public sealed record RootMeanSquaredError : MetricConfig
 
 public sealed class RootMeanSquaredErrorMetric(string name) : Metric(name)
 {
-    private double _total, _count;
+    private readonly RunningSum _total = new();
+    private double _count;
 
     public override bool HigherIsBetter => false;
 
@@ -21,11 +22,17 @@ public sealed class RootMeanSquaredErrorMetric(string name) : Metric(name)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var error = (yPred.detach() - MetricTargets.Dense(yTrue, yPred)).square();
-        _total += error.to_type(ScalarType.Float64).sum().item<double>();
+        _total.Add(error);
         _count += error.numel();
     }
 
-    public override double Result() => _count == 0 ? 0 : Math.Sqrt(_total / _count);
+    public override double Result() => _count == 0 ? 0 : Math.Sqrt(_total.Value / _count);
 
-    public override void Reset() => (_total, _count) = (0, 0);
+    public override void Reset()
+    {
+        _total.Reset();
+        _count = 0;
+    }
+
+    protected override void Dispose(bool disposing) => _total.Dispose();
 }

@@ -19,7 +19,7 @@ public sealed record Adadelta : OptimizerConfig
 public sealed class AdadeltaOptimizer : Optimizer
 {
     private readonly Adadelta _config;
-    private readonly Tensor[] _accumulatedGrad, _accumulatedDelta;
+    private readonly Slot _accumulatedGrad, _accumulatedDelta;
 
     public AdadeltaOptimizer(Adadelta config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {

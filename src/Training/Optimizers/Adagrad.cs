@@ -19,13 +19,13 @@ public sealed record Adagrad : OptimizerConfig
 public sealed class AdagradOptimizer : Optimizer
 {
     private readonly Adagrad _config;
-    private readonly Tensor[] _accumulators;
+    private readonly Slot _accumulators;
 
     public AdagradOptimizer(Adagrad config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {
         _config = config;
         _accumulators = AddSlot("accumulator");
-        foreach (var accumulator in _accumulators) accumulator.fill_(config.InitialAccumulatorValue);
+        foreach (var accumulator in _accumulators.PerParameter) accumulator.fill_(config.InitialAccumulatorValue);
     }
 
     protected override void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step)

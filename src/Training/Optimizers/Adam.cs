@@ -15,8 +15,8 @@ public record Adam : AdaptiveMomentConfig
 public sealed class AdamOptimizer : Optimizer
 {
     private readonly Adam _config;
-    private readonly Tensor[] _m, _v;
-    private readonly Tensor[]? _vHat;
+    private readonly Slot _m, _v;
+    private readonly Slot? _vHat;
 
     public AdamOptimizer(Adam config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {

@@ -13,7 +13,7 @@ public sealed record Adamax : AdaptiveMomentConfig
 public sealed class AdamaxOptimizer : Optimizer
 {
     private readonly Adamax _config;
-    private readonly Tensor[] _m, _u;
+    private readonly Slot _m, _u;
 
     public AdamaxOptimizer(Adamax config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {

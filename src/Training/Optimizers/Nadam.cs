@@ -14,7 +14,7 @@ public sealed record Nadam : AdaptiveMomentConfig
 public sealed class NadamOptimizer : Optimizer
 {
     private readonly Nadam _config;
-    private readonly Tensor[] _m, _v;
+    private readonly Slot _m, _v;
     // Keras keeps Πμ as a variable; a float64 scalar tensor so checkpoints carry it.
     private readonly Tensor _uProduct = ones(1, dtype: float64).DetachFromDisposeScope();
 
@@ -27,14 +27,17 @@ public sealed class NadamOptimizer : Optimizer
 
     private double Mu(long step) => _config.Beta1 * (1 - 0.5 * Math.Pow(0.96, step));
 
-    protected override void BeginStep(long step) => _uProduct.mul_(Mu(step));
+    // Read once per step (not once per parameter): a host read is a native call.
+    private double _uProductValue = 1;
+
+    protected override void BeginStep(long step) => _uProductValue = _uProduct.mul_(Mu(step)).item<double>();
 
     protected override void Update(int index, Tensor parameter, Tensor grad, double learningRate, long step)
     {
         var (β1, β2) = (_config.Beta1, _config.Beta2);
         var uT = Mu(step);
         var uT1 = Mu(step + 1);
-        var uProduct = _uProduct.item<double>();
+        var uProduct = _uProductValue;
         var uProduct1 = uProduct * uT1;
         var m = _m[index];
         var v = _v[index];
@@ -45,5 +48,5 @@ public sealed class NadamOptimizer : Optimizer
         parameter.sub_(mHat.mul_(learningRate).div_(vHat.sqrt_().add_(_config.Epsilon)));
     }
 
-    public override IEnumerable<(string Name, Tensor Value)> State() => base.State().Append(("nadam/u_product", _uProduct));
+    protected override IEnumerable<(string Name, Tensor Value)> ExtraState() => [("nadam/u_product", _uProduct)];
 }

@@ -21,8 +21,8 @@ public sealed record RMSprop : OptimizerConfig
 public sealed class RMSpropOptimizer : Optimizer
 {
     private readonly RMSprop _config;
-    private readonly Tensor[] _velocities;
-    private readonly Tensor[]? _momentums, _averageGradients;
+    private readonly Slot _velocities;
+    private readonly Slot? _momentums, _averageGradients;
 
     public RMSpropOptimizer(RMSprop config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {

@@ -20,7 +20,7 @@ public sealed record Sgd : OptimizerConfig
 public sealed class SgdOptimizer : Optimizer
 {
     private readonly Sgd _config;
-    private readonly Tensor[]? _momentums;
+    private readonly Slot? _momentums;
 
     public SgdOptimizer(Sgd config, IReadOnlyList<(string Name, Parameter Parameter)> parameters) : base(config, parameters)
     {
