@@ -59,7 +59,7 @@ public static class KerasHdf5
                 weights = KerasArchive.ToEngineWeights(KerasWeights.Read(h5, conversion, model, weightsPath, errors), conversion, model, weightsPath, errors);
             }
             else if (h5.LinkExists("model_weights")) weights = ReadLegacy(h5.Group("model_weights"), conversion, $"{weightsPath}:model_weights", limits);
-            else if (h5.AttributeExists("layer_names")) weights = ReadLegacy(h5, conversion, weightsPath, limits);
+            else if (h5.AttributeExists("layer_names") || h5.AttributeExists("layer_names0")) weights = ReadLegacy(h5, conversion, weightsPath, limits);
             else throw new SpecException(weightsPath, "is an HDF5 file but not Keras weights: no layers group (Keras 3), no layer_names attribute (Keras 2 save_weights) and no model_weights group");
             return new KerasArchiveImport(conversion, weights);
         });
@@ -94,7 +94,7 @@ public static class KerasHdf5
         foreach (var child in root.Children().OfType<IH5Group>())
         {
             var entries = new List<WeightEntry>();
-            var names = child.AttributeExists("weight_names") ? child.Attribute("weight_names").Read<string[]>() : [];
+            var names = StringList(child, "weight_names");
             foreach (var name in names)
             {
                 if (!child.LinkExists(name))
@@ -107,6 +107,16 @@ public static class KerasHdf5
         }
         var errors = new List<SpecError>();
         return KerasArchive.ToEngineWeights(KerasWeights.ReadOrdered(groups, conversion, model, path, errors), conversion, model, path, errors);
+    }
+
+    /// <summary>A list attribute as Keras's <c>save_attributes_to_hdf5_group</c> writes it: whole, or split into
+    /// <c>name0</c>, <c>name1</c>, … when it passes HDF5's 64 KiB attribute limit.</summary>
+    private static string[] StringList(IH5Object group, string name)
+    {
+        if (group.AttributeExists(name)) return group.Attribute(name).Read<string[]>();
+        var parts = new List<string>();
+        for (var i = 0; group.AttributeExists($"{name}{i}"); i++) parts.AddRange(group.Attribute($"{name}{i}").Read<string[]>());
+        return [.. parts];
     }
 
     internal static float[] ReadFloats(IH5Dataset dataset) =>

@@ -128,6 +128,7 @@ public class ModelExportTests
     [InlineData(ExportModels.Transformer)]
     [InlineData(ExportModels.AttentionLayers)]
     [InlineData(ExportModels.NormalizationAndPReLU)]
+    [InlineData(ExportModels.Resized)]
     public void KerasExport_RoundTripsThroughTheImporter_PredictingTheSame(string model)
     {
         var (plan, session) = ExportModels.Build(model);
@@ -153,6 +154,7 @@ public class ModelExportTests
     [InlineData(ExportModels.ConvFamily1D)]
     [InlineData(ExportModels.Conv3D)]
     [InlineData(ExportModels.Augmented)]
+    [InlineData(ExportModels.Resized)]
     public void OnnxExport_LoadsInOnnxRuntime_AndPredictsWhatTheEnginePredicts(string model)
     {
         var (plan, session) = ExportModels.Build(model);

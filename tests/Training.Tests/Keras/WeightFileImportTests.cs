@@ -83,7 +83,7 @@ public class WeightFileImportTests
 
     /// <summary>Layer groups as Keras 2's <c>save_weights_to_hdf5_group</c> writes them: <c>layer_names</c> on the
     /// parent, <c>weight_names</c> on each layer group, each dataset at <c>&lt;layer&gt;/&lt;layer&gt;/&lt;name&gt;:0</c>.</summary>
-    private static void LegacyLayerGroups(H5Group parent, long[]? firstShape = null)
+    private static void LegacyLayerGroups(H5Group parent, long[]? firstShape = null, bool keras3Writer = false)
     {
         string[] layers = ["flatten_input", "flatten", "dense", "batch_normalization", "dense_1"];
         parent.Attributes["layer_names"] = layers;
@@ -93,7 +93,14 @@ public class WeightFileImportTests
         {
             var group = new H5Group();
             var own = Weights.Where(w => w.Layer == layer).ToArray();
-            group.Attributes["weight_names"] = own.Select(w => $"{layer}/{w.Name}:0").ToArray();
+            // Keras 3's legacy writer names weights by variable path (no ":0"); a long list is split as weight_names0, 1, ….
+            var names = own.Select(w => keras3Writer ? $"{layer}/{w.Name}" : $"{layer}/{w.Name}:0").ToArray();
+            if (keras3Writer && names.Length > 1)
+            {
+                group.Attributes["weight_names0"] = names[..1];
+                group.Attributes["weight_names1"] = names[1..];
+            }
+            else group.Attributes["weight_names"] = names;
             if (own.Length > 0)
             {
                 var inner = new H5Group();
@@ -101,7 +108,7 @@ public class WeightFileImportTests
                 {
                     var shape = layer == "dense" && w.Name == "kernel" && firstShape is not null ? firstShape : w.Shape;
                     var data = shape == w.Shape ? w.Data : new float[shape.Aggregate(1L, (a, b) => a * b)];
-                    inner[$"{w.Name}:0"] = new H5Dataset(data, fileDims: shape.Select(d => (ulong)d).ToArray());
+                    inner[keras3Writer ? w.Name : $"{w.Name}:0"] = new H5Dataset(data, fileDims: shape.Select(d => (ulong)d).ToArray());
                 }
                 group[layer] = inner;
             }
@@ -116,7 +123,7 @@ public class WeightFileImportTests
         return ms.ToArray();
     }
 
-    private static byte[] LegacyFullModel(long[]? firstShape = null)
+    private static byte[] LegacyFullModel(long[]? firstShape = null, bool keras3Writer = false)
     {
         var file = new H5File();
         file.Attributes["model_config"] = ModelConfig;
@@ -124,7 +131,7 @@ public class WeightFileImportTests
         file.Attributes["backend"] = "tensorflow";
         file.Attributes["training_config"] = """{"loss": "mse", "metrics": null, "weighted_metrics": null, "loss_weights": null, "optimizer_config": {"class_name": "Adam", "config": {"name": "Adam", "learning_rate": 0.001}}}""";
         var weights = new H5Group();
-        LegacyLayerGroups(weights, firstShape);
+        LegacyLayerGroups(weights, firstShape, keras3Writer);
         file["model_weights"] = weights;
         return Write(file);
     }
@@ -137,6 +144,10 @@ public class WeightFileImportTests
         Assert.NotNull(import.Conversion.Compile);
         AssertPredictsByHand(import);
     }
+
+    [Fact]
+    public void LegacyHdf5_AsKeras3sLegacyWriterNamesAndSplitsWeightNames_Loads() =>
+        AssertPredictsByHand(KerasHdf5.Import(LegacyFullModel(keras3Writer: true)));
 
     [Fact]
     public void LegacyHdf5_WeightShapeDeclaredHuge_IsRefusedUnread_AtTheLayer()
