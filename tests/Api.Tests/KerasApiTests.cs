@@ -241,6 +241,65 @@ public class KerasApiTests : ServiceTests
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    [Fact]
+    public async Task Convert_TfjsModelJsonWithItsShards_ReportsItsWeights()
+    {
+        using var form = new MultipartFormDataContent();
+        foreach (var (name, content) in TfjsFiles(DenseArchive(out _)))
+            form.Add(File(content), "file", name);
+
+        var response = await _factory.CreateClient().PostAsync("/api/models/convert", form);
+
+        var body = await response.JsonAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        Assert.Equal(4, body.GetProperty("weights").GetProperty("tensors").GetInt32());
+        Assert.Equal(1210, body.GetProperty("weights").GetProperty("parameters").GetInt64());
+    }
+
+    [Fact]
+    public async Task TfjsZipRun_WithZeroEpochs_ServesTheFilesWeights()
+    {
+        var client = _factory.CreateClient();
+        var archive = DenseArchive(out var expectedWeights);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("""{"dataset": DATASET, "compile": COMPILE, "fit": {"epochs": 0}}""".Replace("DATASET", DigitsDataset).Replace("COMPILE", DigitsCompile)), "spec" },
+            { File(TfjsZip(archive)), "model", "model.zip" },
+        };
+        var response = await client.PostAsync("/api/runs", form);
+        var submitted = await response.JsonAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, submitted.ToString());
+        var run = await client.WaitForEndAsync(submitted.Id(), Patience);
+
+        Assert.Equal("succeeded", run.Status());
+        Assert.Equal("tfjs", run.GetProperty("spec").GetProperty("keras").GetProperty("source").GetString());
+        var final = await (await client.GetAsync($"/api/runs/{submitted.Id()}/weights")).Content.ReadAsByteArrayAsync();
+        Assert.Equal(expectedWeights, final);
+    }
+
+    /// <summary>The archive's model exported by the service's own TF.js writer (a zip of model.json and shards).</summary>
+    private static byte[] TfjsZip(byte[] archive)
+    {
+        var import = KerasArchive.Import(archive);
+        var plan = TrainingPlan.Parse(JsonSerializer.SerializeToElement(import.Conversion.Model), JsonDocument.Parse("""{"loss": "mse"}""").RootElement, null);
+        using var session = ModelSession.Restore(plan, import.Weights!);
+        using var ms = new MemoryStream(session.SaveWeights());
+        var state = TensorArchive.Read(ms);
+        return TfjsExporter.Export(plan.Model, state, "digits_mlp");
+    }
+
+    private static IEnumerable<(string Name, byte[] Content)> TfjsFiles(byte[] archive)
+    {
+        using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(TfjsZip(archive)));
+        foreach (var entry in zip.Entries)
+        {
+            using var s = entry.Open();
+            using var ms = new MemoryStream();
+            s.CopyTo(ms);
+            yield return (entry.Name, ms.ToArray());
+        }
+    }
+
     private static async Task<JsonElement> SubmitArchiveAsync(HttpClient client, byte[] archive, string spec)
     {
         using var form = new MultipartFormDataContent

@@ -21,7 +21,9 @@ public static class KerasApi
             .WithTags("Keras").WithName("ConvertKerasModel")
             .WithSummary("Convert a Keras model to the native definition, with its summary and notes (no training)")
             .WithDescription("JSON body: a Keras 2 or 3 model.to_json() document or a TensorFlow.js model.json. " +
-                             "Multipart: a .keras archive as field 'file'. Errors carry JSON paths into the Keras document ($ is its root).")
+                             "Multipart, with weights: field 'file' holds a .keras archive, a legacy .h5 model, a TF.js zip, or a TF.js model.json with its " +
+                             "weight shards (several files); a weights-only .weights.h5 / save_weights file takes the model.to_json() document in field " +
+                             "'architecture'. Errors carry JSON paths into the Keras document ($ is its root).")
             .Accepts<JsonElement>("application/json", "multipart/form-data")
             // Kestrel's default 30 MB request limit would refuse archives the upload check allows.
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(KerasUploads.MaxArchiveBytes + 1024 * 1024))
@@ -43,9 +45,11 @@ public static class KerasApi
             if (request.HasFormContentType)
             {
                 var form = await request.ReadFormAsync(cancellationToken);
-                var (content, problem) = await KerasUploads.ReadFileAsync(form, "file", cancellationToken);
+                var (files, problem) = await KerasUploads.ReadFilesAsync(form, "file", cancellationToken);
                 if (problem is not null) return problem;
-                var import = KerasArchive.Import(content!, "$", limits);
+                var (architecture, archProblem) = KerasUploads.ReadArchitecture(form);
+                if (archProblem is not null) return archProblem;
+                var import = KerasFiles.Import(files!, architecture, "$", limits);
                 return TypedResults.Ok(Response(import.Conversion, import.Weights, limits));
             }
             JsonElement document;

@@ -141,7 +141,7 @@ public sealed class RunSubmission(IDatasets datasets, IOptions<TrainingOptions> 
         {
             spec["keras"] = new JsonObject
             {
-                ["source"] = archive is null ? "json" : ".keras",
+                ["source"] = archive is null ? "json" : archive.Format,
                 ["keras_version"] = keras.Version.Text,
                 ["initial_weights"] = archive?.Weights is not null,
                 ["notes"] = new JsonArray(keras.Notes.Select(n => (JsonNode?)n).ToArray()),
@@ -164,8 +164,10 @@ public sealed class RunSubmission(IDatasets datasets, IOptions<TrainingOptions> 
 
     public static string Hash(byte[] body) => Convert.ToHexStringLower(SHA256.HashData(body));
 
-    /// <summary>Reads an uploaded .keras archive (its model and weights); throws <see cref="SpecException"/> with paths under <c>model</c>.</summary>
-    public KerasArchiveImport ImportArchive(byte[] archive) => KerasArchive.Import(archive, "model", training.Value.Limits);
+    /// <summary>Reads uploaded Keras model files (.keras, legacy .h5, TF.js, or weights beside an architecture) with their
+    /// weights; throws <see cref="SpecException"/> with paths under <c>model</c>.</summary>
+    public KerasArchiveImport ImportArchive(IReadOnlyList<KerasUpload> files, JsonElement? architecture = null) =>
+        KerasFiles.Import(files, architecture, "model", training.Value.Limits);
 
     private static JsonElement? Section(JsonElement root, string name, bool required, ValidationErrors errors)
     {

@@ -30,7 +30,8 @@ public static class RunsApi
             .WithDescription("Validates everything that can be checked without training and queues the run. " +
                              "An Idempotency-Key header makes a retried submission return the same run. " +
                              "'model' may be a Keras model.to_json() document or TF.js model.json. Multipart: the spec as JSON in field " +
-                             "'spec' (without 'model') and a .keras archive in field 'model'; training starts from its weights " +
+                             "'spec' (without 'model') and the model file(s) in field 'model' (.keras, legacy .h5, TF.js zip, or TF.js model.json with its shards; " +
+                             "a weights-only .weights.h5 with the model.to_json() document in field 'architecture'); training starts from its weights " +
                              "(fit.epochs 0 serves them as they are).")
             .Accepts<SubmitRunRequest>("application/json", "multipart/form-data")
             // JSON bodies are capped at SubmittedWork.MaxBodyBytes by the handler; multipart may carry a .keras archive.
@@ -71,34 +72,40 @@ public static class RunsApi
             return Problems.Invalid("Idempotency-Key", "The Idempotency-Key header must be 1-200 characters.");
 
         byte[]? body;
-        byte[]? archiveFile = null;
+        IReadOnlyList<KerasUpload>? archiveFiles = null;
+        JsonElement? architecture = null;
         if (request.HasFormContentType)
         {
             var form = await request.ReadFormAsync(cancellationToken);
             var specText = form["spec"].ToString();
             if (string.IsNullOrWhiteSpace(specText))
                 return Problems.Invalid("spec", "Put the run spec (name, dataset, compile, fit) as JSON in multipart field 'spec' and the .keras file in field 'model'.");
-            var (file, problem) = await KerasUploads.ReadFileAsync(form, "model", cancellationToken);
+            var (files, problem) = await KerasUploads.ReadFilesAsync(form, "model", cancellationToken);
             if (problem is not null) return problem;
+            var (arch, archProblem) = KerasUploads.ReadArchitecture(form);
+            if (archProblem is not null) return archProblem;
             body = Encoding.UTF8.GetBytes(specText);
-            archiveFile = file;
+            archiveFiles = files;
+            architecture = arch;
         }
         else
         {
             body = await SubmittedWork.ReadBodyAsync(request, cancellationToken);
             if (body is null) return SubmittedWork.BodyTooLarge();
         }
-        var hash = RunSubmission.Hash(archiveFile is null ? body : [.. body, .. archiveFile]);
+        var hash = RunSubmission.Hash(archiveFiles is null
+            ? body
+            : [.. body, .. archiveFiles.SelectMany(f => f.Content), .. Encoding.UTF8.GetBytes(architecture?.GetRawText() ?? "")]);
 
         if (idempotencyKey is not null && await FindByKeyAsync(db, idempotencyKey, cancellationToken) is { } existing)
             return Replay(existing, hash);
 
         KerasArchiveImport? archive = null;
-        if (archiveFile is not null)
+        if (archiveFiles is not null)
         {
             try
             {
-                archive = submission.ImportArchive(archiveFile);
+                archive = submission.ImportArchive(archiveFiles, architecture);
             }
             catch (SpecException e)
             {

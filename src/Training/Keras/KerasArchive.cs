@@ -13,7 +13,12 @@ namespace TrainingService.Training.Keras;
 /// <summary>A <c>.keras</c> archive read in: its model converted to the native format and, when it holds
 /// <c>model.weights.h5</c>, its weights as a tensor archive that <see cref="ModelSession.Restore"/> takes (to predict
 /// with them directly, or to start a Fit from them).</summary>
-public sealed record KerasArchiveImport(KerasConversion Conversion, byte[]? Weights);
+public sealed record KerasArchiveImport(KerasConversion Conversion, byte[]? Weights)
+{
+    /// <summary>The kind of file it came from: <c>.keras</c>, <c>.h5</c> (legacy full model), <c>.weights.h5</c>
+    /// (weights beside an architecture) or <c>tfjs</c>.</summary>
+    public string Format { get; init; } = ".keras";
+}
 
 /// <summary>
 /// Keras 3's <c>.keras</c> file (<c>saving_lib</c>): a zip of <c>config.json</c> (the <c>to_json()</c> document),
@@ -108,6 +113,13 @@ public static class KerasArchive
         {
             throw new SpecException(path, $"is not a readable HDF5 file: {e.Message}");
         }
+        return ToEngineWeights(state, conversion, model, path, errors);
+    }
+
+    /// <summary>Converted weights checked against the engine's own (every weight given, with its shape), as the tensor
+    /// archive <see cref="ModelSession.Restore"/> takes; the tensors are disposed. Throws <see cref="SpecException"/>.</summary>
+    internal static byte[] ToEngineWeights(Dictionary<string, Tensor>? state, KerasConversion conversion, ModelDefinition model, string path, List<SpecError> errors)
+    {
         if (state is null) throw new SpecException(errors);
         try
         {
@@ -233,6 +245,14 @@ public static class KerasArchive
                 var back = b.BackwardLayer?.Layer ?? b.Wrapped.Layer;
                 yield return ("backward_layer", "backward_" + back.Name);
                 yield return ("backward_layer/cell", CellName(back));
+                break;
+            case MultiHeadAttention:
+                foreach (var part in KerasVariables.MultiHeadAttentionParts)
+                    yield return ($"_{part}_dense", part == "output" ? "attention_output" : part);
+                break;
+            case TokenAndPositionEmbedding:
+                yield return ("token_embedding", "token_embedding");
+                yield return ("position_embedding", "position_embedding");
                 break;
             case TimeDistributed t:
                 yield return ("layer", t.Wrapped.Layer.Name);

@@ -45,7 +45,13 @@ public sealed record KerasConversion(
 
 /// <summary>Where a native layer came from: the JSON path of its Keras layer object, its Keras class, and the HDF5
 /// group of its variables in a Keras 3 <c>model.weights.h5</c> (<c>layers/dense_1</c>).</summary>
-public sealed record KerasLayerOrigin(string NativeName, string ClassName, string Path, string WeightsPath);
+public sealed record KerasLayerOrigin(string NativeName, string ClassName, string Path, string WeightsPath)
+{
+    /// <summary>The name of the outermost model's layer holding this layer's weights in name-keyed formats (legacy HDF5
+    /// <c>model_weights/&lt;name&gt;</c>, TF.js <c>&lt;name&gt;/kernel</c>): the Keras layer name, or that of the nested model
+    /// it sits in. Empty when unknown (then the native name is used).</summary>
+    public string LegacyGroup { get; init; } = "";
+}
 
 /// <summary>Which Keras wrote a file; decides the meaning of keys whose meaning or default changed between versions.</summary>
 public sealed record KerasVersion(int Major, int Minor, bool TensorFlow, string Text)

@@ -24,6 +24,9 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
     private KerasVersion _version = KerasVersion.Keras3;
     private KerasLayerConfig _layerConfig = null!;
 
+    /// <summary>The outermost nested model being converted, whose name keys its layers' weights in legacy files.</summary>
+    private string? _legacyGroup;
+
     private static readonly HashSet<string> ModelClasses = ["Sequential", "Functional", "Model"];
 
     public KerasConversion Run(JsonElement document, string? versionOverride)
@@ -306,7 +309,10 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
         {
             var nestedName = name ?? "model";
             _notes.Add($"nested model \"{nestedName}\" ({path}) is flattened into the outer graph; its layers are named {nestedName}_<layer>");
-            return ConvertModel(element, path, prefix + nestedName + "_", weightsPath, args);
+            var outer = _legacyGroup;
+            _legacyGroup ??= nestedName;
+            try { return ConvertModel(element, path, prefix + nestedName + "_", weightsPath, args); }
+            finally { _legacyGroup = outer; }
         }
         var layer = _layerConfig.Convert(element, path);
         if (layer is null) return null;
@@ -314,7 +320,7 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
         layer["name"] = nativeName;
         layer["inputs"] = new JsonArray(args.Select(a => (JsonNode?)a).ToArray());
         _layers.Add(layer);
-        _origins.Add(new KerasLayerOrigin(nativeName, cls, path, weightsPath));
+        _origins.Add(new KerasLayerOrigin(nativeName, cls, path, weightsPath) { LegacyGroup = _legacyGroup ?? name ?? ModelParser.KerasSnakeCase(cls) });
         // A plain layer's k-th output is native "name:k"; refs beyond its real count fail in the native parser.
         return Enumerable.Range(0, 8).Select(k => k == 0 ? nativeName : $"{nativeName}:{k}").ToList();
     }

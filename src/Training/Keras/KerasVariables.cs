@@ -70,6 +70,37 @@ public static class KerasVariables
             case RecurrentConfig r:
                 Recurrent(r, Join(scope, "cell"), prefix, w);
                 break;
+            case PReLU:
+                w.Add(scope, "alpha", w.Get(prefix + "alpha"));
+                break;
+            case GroupNormalization:
+                foreach (var name in new[] { "gamma", "beta" })
+                    if (w.Has(prefix + name)) w.Add(scope, name, w.Get(prefix + name));
+                break;
+            case PositionEmbedding:
+                w.Add(scope, "embeddings", w.Get(prefix + "position_embeddings"));
+                break;
+            case TokenAndPositionEmbedding:
+                // keras_hub keeps them in its sublayers token_embedding and position_embedding.
+                w.Add(Join(scope, "token_embedding"), "embeddings", w.Get(prefix + "token_embeddings"));
+                w.Add(Join(scope, "position_embedding"), "embeddings", w.Get(prefix + "position_embeddings"));
+                break;
+            case MultiHeadAttention:
+                // Keras's EinsumDense sublayers _query_dense … _output_dense, kernels already in Keras's (in, heads, dim) layout.
+                foreach (var part in MultiHeadAttentionParts)
+                {
+                    w.Add(Join(scope, $"_{part}_dense"), "kernel", w.Get($"{prefix}{part}_kernel"));
+                    if (w.Has($"{prefix}{part}_bias")) w.Add(Join(scope, $"_{part}_dense"), "bias", w.Get($"{prefix}{part}_bias"));
+                }
+                break;
+            case Attention:
+                // Keras's scale and concat_score_weight are scalars.
+                foreach (var name in new[] { "scale", "concat_score_weight" })
+                    if (w.Has(prefix + name)) w.Add(scope, name, w.Get(prefix + name).reshape([]));
+                break;
+            case AdditiveAttention:
+                if (w.Has(prefix + "scale")) w.Add(scope, "scale", w.Get(prefix + "scale"));
+                break;
             case Bidirectional b:
                 Recurrent((RecurrentConfig)b.Wrapped.Layer, Join(scope, "forward_layer/cell"), prefix + "forward_layer.", w);
                 Recurrent(b.BackwardLayer?.Layer as RecurrentConfig ?? (RecurrentConfig)b.Wrapped.Layer, Join(scope, "backward_layer/cell"), prefix + "backward_layer.", w);
@@ -79,6 +110,8 @@ public static class KerasVariables
                 break;
         }
     }
+
+    internal static readonly string[] MultiHeadAttentionParts = ["query", "key", "value", "output"];
 
     private static void Recurrent(RecurrentConfig c, string scope, string prefix, Writer w)
     {

@@ -7,6 +7,10 @@ using static TorchSharp.torch;
 
 namespace TrainingService.Training.Keras;
 
+/// <summary>One weight of a name-keyed file: its name as the file gives it, its declared shape, and how to read its values
+/// (called only after the shape has been counted against the model).</summary>
+internal sealed record WeightEntry(string Name, long[] Shape, Func<float[]> Read);
+
 /// <summary>
 /// Keras 3 weights (<c>model.weights.h5</c>) to the engine's state_dict. Keras keeps each layer's variables at
 /// <c>layers/&lt;class in snake case, numbered per class&gt;/vars/0, 1, …</c> (RNN layers one level down in
@@ -36,7 +40,41 @@ internal static class KerasWeights
         return errors.Count > 0 ? null : state;
     }
 
-    private static void Map(Layer layer, string group, string prefix, Shape[] inputs, Reader r, Dictionary<string, Tensor> state)
+    /// <summary>
+    /// Weights kept by layer name, each layer's in the order Keras lists them (<c>layer.weights</c>: trainable first):
+    /// legacy HDF5 (<c>weight_names</c> of each layer group) and TF.js (<c>weightsManifest</c>). Declared shapes are
+    /// counted against the model's parameters before anything is read, as for Keras 3 files.
+    /// </summary>
+    public static Dictionary<string, Tensor>? ReadOrdered(IReadOnlyDictionary<string, List<WeightEntry>> groups, KerasConversion conversion, ModelDefinition model,
+        string path, List<SpecError> errors)
+    {
+        var origins = conversion.Layers.ToDictionary(o => o.NativeName, StringComparer.Ordinal);
+        var budget = new ElementBudget(2 * TrainingPlan.Summarize(model).TotalParameters + 65_536);
+        var declared = groups.Values.SelectMany(g => g).Sum(e => e.Shape.Aggregate(1.0, (p, d) => p * Math.Max(d, 0)));
+        if (declared > budget.Left)
+        {
+            errors.Add(new SpecError(path, $"declares {declared} weight values; this model has {TrainingPlan.Summarize(model).TotalParameters} parameters; not read"));
+            return null;
+        }
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var cursors = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in model.Layers)
+        {
+            var origin = origins[node.Name];
+            var group = origin.LegacyGroup.Length > 0 ? origin.LegacyGroup : node.Name;
+            var reader = new OrderedReader(groups.GetValueOrDefault(group), group, cursors, path, origin.Path, errors, budget);
+            Map(node.Layer, group, node.Name + ".", node.InputShapes, reader, state);
+        }
+        foreach (var (group, entries) in groups)
+        {
+            var used = cursors.GetValueOrDefault(group);
+            if (used < entries.Count && entries.Count > 0)
+                errors.Add(new SpecError(path, $"weights of \"{group}\" that no layer of the model takes: {string.Join(", ", entries.Skip(used).Select(e => e.Name))}"));
+        }
+        return errors.Count > 0 ? null : state;
+    }
+
+    private static void Map(Layer layer, string group, string prefix, Shape[] inputs, IVariables r, Dictionary<string, Tensor> state)
     {
         switch (layer)
         {
@@ -100,6 +138,63 @@ internal static class KerasWeights
                 for (var i = 0; i < names.Count; i++) state[prefix + names[i]] = v[i];
                 break;
             }
+            case PReLU:
+            {
+                var v = r.Vars(group, 1);
+                if (v is not null) state[prefix + "alpha"] = v[0];
+                break;
+            }
+            case GroupNormalization gn:
+            {
+                var names = new List<string>();
+                if (gn.Scale) names.Add("gamma");
+                if (gn.Center) names.Add("beta");
+                var v = r.Vars(group, names.Count);
+                if (v is null) return;
+                for (var i = 0; i < names.Count; i++) state[prefix + names[i]] = v[i];
+                break;
+            }
+            case PositionEmbedding:
+            {
+                var v = r.Vars(group, 1);
+                if (v is not null) state[prefix + "position_embeddings"] = v[0];
+                break;
+            }
+            case TokenAndPositionEmbedding:
+            {
+                var t = r.Vars(group + "/token_embedding", 1);
+                var p = r.Vars(group + "/position_embedding", 1);
+                if (t is null || p is null) return;
+                state[prefix + "token_embeddings"] = t[0];
+                state[prefix + "position_embeddings"] = p[0];
+                break;
+            }
+            case MultiHeadAttention mha:
+                foreach (var part in KerasVariables.MultiHeadAttentionParts)
+                {
+                    var v = r.Vars($"{group}/_{part}_dense", mha.UseBias ? 2 : 1);
+                    if (v is null) return;
+                    state[$"{prefix}{part}_kernel"] = v[0];
+                    if (mha.UseBias) state[$"{prefix}{part}_bias"] = v[1];
+                }
+                break;
+            case Attention a:
+            {
+                var names = new List<string>();
+                if (a.UseScale) names.Add("scale");
+                if (a.ScoreMode == "concat") names.Add("concat_score_weight");
+                if (names.Count == 0) return;
+                var v = r.Vars(group, names.Count);
+                if (v is null) return;
+                for (var i = 0; i < names.Count; i++) state[prefix + names[i]] = v[i].reshape(1);
+                break;
+            }
+            case AdditiveAttention { UseScale: true }:
+            {
+                var v = r.Vars(group, 1);
+                if (v is not null) state[prefix + "scale"] = v[0];
+                break;
+            }
             case LSTM or GRU or SimpleRNN:
                 Recurrent((RecurrentConfig)layer, group + "/cell", prefix, r, state);
                 break;
@@ -117,7 +212,7 @@ internal static class KerasWeights
         }
     }
 
-    private static void Recurrent(RecurrentConfig c, string group, string prefix, Reader r, Dictionary<string, Tensor> state)
+    private static void Recurrent(RecurrentConfig c, string group, string prefix, IVariables r, Dictionary<string, Tensor> state)
     {
         var v = r.Vars(group, c.UseBias ? 3 : 2);
         if (v is null) return;
@@ -171,8 +266,51 @@ internal static class KerasWeights
         }
     }
 
+    /// <summary>A layer's variables, <paramref name="count"/> at a time, in Keras's order (null after reporting why not).</summary>
+    private interface IVariables
+    {
+        Tensor[]? Vars(string group, int count);
+    }
+
+    /// <summary>The next variables of a name-keyed group (legacy HDF5, TF.js), shared by the layers flattened out of one
+    /// nested model.</summary>
+    private sealed class OrderedReader(List<WeightEntry>? entries, string group, Dictionary<string, int> cursors, string filePath, string layerPath,
+        List<SpecError> errors, ElementBudget budget) : IVariables
+    {
+        public Tensor[]? Vars(string scope, int count)
+        {
+            var at = cursors.GetValueOrDefault(group);
+            if (entries is null || entries.Count - at < count)
+            {
+                errors.Add(new SpecError(layerPath, $"{filePath} has {(entries is null ? "no weights" : $"{entries.Count - at} weight(s) left")} for layer \"{group}\"; it needs {count} more"));
+                return null;
+            }
+            cursors[group] = at + count;
+            var result = new Tensor[count];
+            for (var i = 0; i < count; i++)
+            {
+                var e = entries[at + i];
+                var elements = e.Shape.Aggregate(1L, (p, d) => p * d);
+                if (!budget.TrySpend(elements))
+                {
+                    errors.Add(new SpecError(layerPath, $"{filePath}: {e.Name} declares shape [{string.Join(", ", e.Shape)}]: more values than this model holds; not read"));
+                    return null;
+                }
+                float[] data;
+                try { data = e.Read(); }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    errors.Add(new SpecError(layerPath, $"{filePath}: {e.Name} cannot be read as float32 ({ex.Message})"));
+                    return null;
+                }
+                result[i] = tensor(data, e.Shape);
+            }
+            return result;
+        }
+    }
+
     /// <summary>Reads a layer's numbered variables, reporting missing groups and unexpected counts at the layer's path.</summary>
-    private sealed class Reader(IH5Group h5, string filePath, string layerPath, List<SpecError> errors, ElementBudget budget)
+    private sealed class Reader(IH5Group h5, string filePath, string layerPath, List<SpecError> errors, ElementBudget budget) : IVariables
     {
         public Tensor[]? Vars(string group, int count)
         {

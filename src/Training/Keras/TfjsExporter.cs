@@ -23,6 +23,12 @@ public static class TfjsExporter
 
     public static byte[] Export(ModelDefinition model, IReadOnlyDictionary<string, Tensor> state, string name, JsonObject? metadata = null)
     {
+        model = WithoutAugmentation(model, out var removed);
+        if (removed.Count > 0)
+        {
+            metadata = (JsonObject?)metadata?.DeepClone() ?? new JsonObject();
+            metadata["removed_augmentation_layers"] = new JsonArray(removed.Select(r => (JsonNode)r).ToArray());
+        }
         var errors = new List<SpecError>();
         foreach (var node in model.Layers)
         {
@@ -33,6 +39,10 @@ public static class TfjsExporter
                 errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TimeDistributed is not exported to TensorFlow.js; export as keras"));
             else if (!TfjsLayers.Contains(LayerRegistry.NameOf(node.Layer.GetType())))
                 errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TensorFlow.js 4.x has no {LayerRegistry.NameOf(node.Layer.GetType())} layer; export as keras or onnx"));
+            else if (node.Layer is Resizing)
+                errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TensorFlow.js's Resizing aligns corners and ignores crop_to_aspect_ratio (Keras uses half-pixel centres); export as keras or onnx"));
+            else if (node.Layer is CenterCrop)
+                errors.Add(new SpecError(node.Path, $"layer '{node.Name}': tfjs-layers 4.22's CenterCrop writes its output size into its input's shape (the model then refuses its own input) and offsets a one-pixel margin differently; export as keras or onnx"));
             else if (node.Layer is BaseConv { Groups: > 1 })
                 errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TensorFlow.js convolutions have no groups; export as keras or onnx"));
         }
@@ -80,6 +90,26 @@ public static class TfjsExporter
             }
         }
         return output.ToArray();
+    }
+
+    /// <summary>
+    /// The model without its random augmentation layers (RandomFlip, RandomRotation, RandomZoom, RandomTranslation,
+    /// RandomContrast): tfjs-layers has none of them, and in inference each passes its input through unchanged, so the
+    /// exported model predicts the same. Readers of a removed layer read its input instead.
+    /// </summary>
+    internal static ModelDefinition WithoutAugmentation(ModelDefinition model, out List<string> removed)
+    {
+        var replaced = new Dictionary<string, TensorRef>(StringComparer.Ordinal);
+        removed = [];
+        foreach (var node in model.Layers.Where(n => n.Layer is RandomFlip or BaseRandomAffine or RandomContrast))
+        {
+            replaced[node.Name] = node.Inputs[0];
+            removed.Add(node.Name);
+        }
+        if (removed.Count == 0) return model;
+        TensorRef Resolve(TensorRef r) => replaced.TryGetValue(r.Node, out var to) ? Resolve(to) : r;
+        var layers = model.Layers.Where(n => !replaced.ContainsKey(n.Name)).Select(n => n with { Inputs = n.Inputs.Select(Resolve).ToArray() }).ToArray();
+        return model with { Layers = layers, Outputs = model.Outputs.Select(Resolve).ToArray() };
     }
 
     /// <summary>The layer classes tfjs-layers 4.22 registers for deserialization (its <c>className</c>s).</summary>

@@ -19,7 +19,8 @@ internal static class ImageOps
                 ((arange(output, ScalarType.Float64) + 0.5) * ((double)input / output)).floor().clamp(0, input - 1).to(ScalarType.Int64);
             return x.index_select(1, Index(x.shape[1], height)).index_select(2, Index(x.shape[2], width));
         }
-        var y = F.interpolate(x.permute(0, 3, 1, 2), size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
+        // A dense channels-first copy: libtorch's CPU kernels have misread channels-last strided views (see ConvModule).
+        var y = F.interpolate(x.permute(0, 3, 1, 2).contiguous(), size: [height, width], mode: InterpolationMode.Bilinear, align_corners: false);
         return y.permute(0, 2, 3, 1);
     }
 
@@ -68,7 +69,7 @@ internal static class ImageOps
             "constant" => GridSamplePaddingMode.Zeros,
             _ => GridSamplePaddingMode.Border,
         };
-        var nchw = x.permute(0, 3, 1, 2);
+        var nchw = x.permute(0, 3, 1, 2).contiguous();   // dense, as for Resize
         var y = F.grid_sample(nchw, grid, mode, padding, align_corners: false);
         if (fillMode == "constant" && fillValue != 0)
         {

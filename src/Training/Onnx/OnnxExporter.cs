@@ -80,10 +80,23 @@ public static class OnnxExporter
             case CenterCrop cc:
             {
                 var image = node.InputShapes[0];
-                if (image[0] < cc.Height || image[1] < cc.Width)
-                    throw new NotSupportedException($"only a crop of a larger image is exported (the input is {image}); export as keras");
+                if (image[0] < 0 || image[1] < 0) throw new NotSupportedException("images of unknown size are not exported");
+                if (image[0] < cc.Height || image[1] < cc.Width) return SmartResize(b, n, x[0], image, cc.Height, cc.Width, "bilinear");
                 long top = (image[0] - cc.Height) / 2, left = (image[1] - cc.Width) / 2;
-                return b.Node("Slice", [x[0], b.Ints($"{n}/starts", [top, left]), b.Ints($"{n}/ends", [top + cc.Height, left + cc.Width]), b.Ints($"{n}/axes", [1, 2])], n);
+                return Crop(b, n, x[0], top, left, cc.Height, cc.Width);
+            }
+            case RandomCrop rc:
+            {
+                var image = node.InputShapes[0];
+                if (image[0] < 0 || image[1] < 0) throw new NotSupportedException("images of unknown size are not exported");
+                return SmartResize(b, n, x[0], image, rc.Height, rc.Width, "bilinear");   // its inference behaviour
+            }
+            case Resizing rs:
+            {
+                var image = node.InputShapes[0];
+                if (!rs.CropToAspectRatio) return Resize(b, n, x[0], rs.Height, rs.Width, rs.Interpolation);
+                if (image[0] < 0 || image[1] < 0) throw new NotSupportedException("crop_to_aspect_ratio on images of unknown size is not exported");
+                return SmartResize(b, n, x[0], image, rs.Height, rs.Width, rs.Interpolation);
             }
             case Dense d:
             {
@@ -275,6 +288,33 @@ public static class OnnxExporter
             OnnxAttribute.IntList("dilations", [.. dilation.Select(v => (long)v)]),
             OnnxAttribute.IntList("pads", pads),
             OnnxAttribute.Int("group", group));
+    }
+
+    private static string Crop(Builder b, string n, string x, long top, long left, long height, long width) =>
+        b.Node("Slice", [x, b.Ints($"{n}/starts", [top, left]), b.Ints($"{n}/ends", [top + height, left + width]), b.Ints($"{n}/axes", [1, 2])], $"{n}/crop");
+
+    /// <summary>Keras's smart_resize on a known (H, W): the centred window of the target aspect ratio, then resized.</summary>
+    private static string SmartResize(Builder b, string n, string x, Shape image, long height, long width, string interpolation)
+    {
+        var (top, left, h, w) = ImageOps.AspectWindow(image[0], image[1], height, width);
+        var y = h == image[0] && w == image[1] ? x : Crop(b, n, x, top, left, h, w);
+        return h == height && w == width ? b.Node("Identity", [y], n) : Resize(b, n, y, height, width, interpolation);
+    }
+
+    /// <summary>TensorFlow's resize as ONNX Resize on NCHW: half-pixel centres; "nearest" reads floor((o + 0.5)·in/out),
+    /// which is half_pixel with round_prefer_ceil. The batch and channel sizes are taken from the input's shape.</summary>
+    private static string Resize(Builder b, string n, string x, long height, long width, string interpolation)
+    {
+        var xt = b.Node("Transpose", [x], $"{n}/to_channels_first", OnnxAttribute.IntList("perm", ToChannelsFirst(4)));
+        var shape = b.Node("Shape", [xt], $"{n}/shape");
+        var nc = b.Node("Slice", [shape, b.Ints($"{n}/nc_start", [0]), b.Ints($"{n}/nc_end", [2])], $"{n}/nc");
+        var sizes = b.Node("Concat", [nc, b.Ints($"{n}/hw", [height, width])], $"{n}/sizes", OnnxAttribute.Int("axis", 0));
+        var attributes = interpolation == "nearest"
+            ? new[] { OnnxAttribute.Text("mode", "nearest"), OnnxAttribute.Text("coordinate_transformation_mode", "half_pixel"), OnnxAttribute.Text("nearest_mode", "round_prefer_ceil") }
+            : [OnnxAttribute.Text("mode", "linear"), OnnxAttribute.Text("coordinate_transformation_mode", "half_pixel")];
+        // roi and scales as empty tensors (the writer keeps no empty input names), sizes given.
+        var y = b.Node("Resize", [xt, b.Const($"{n}/roi", [0], []), b.Const($"{n}/scales", [0], []), sizes], $"{n}/resize", attributes);
+        return b.Node("Transpose", [y], n, OnnxAttribute.IntList("perm", ToChannelsLast(4)));
     }
 
     private static string Pool(Builder b, LayerNode node, string x)

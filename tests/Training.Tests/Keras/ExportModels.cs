@@ -84,16 +84,57 @@ public static class ExportModels
           {"type": "Dense", "units": 2}]}
         """;
 
-    /// <summary>Augmentation (identity in inference) and a centre crop in front of a small CNN.</summary>
+    /// <summary>Augmentation (identity in inference) in front of a small CNN.</summary>
     public const string Augmented = """
-        {"input_shape": [9, 8, 2], "layers": [
+        {"input_shape": [6, 6, 2], "layers": [
           {"type": "RandomFlip"},
           {"type": "RandomRotation", "factor": 0.1},
           {"type": "RandomZoom", "height_factor": 0.1},
           {"type": "RandomTranslation", "height_factor": 0.1, "width_factor": 0.1},
           {"type": "RandomContrast", "factor": 0.2},
-          {"type": "CenterCrop", "height": 6, "width": 6},
           {"type": "Conv2D", "filters": 2, "kernel_size": 3},
+          {"type": "Flatten"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
+    public const string Transformer = """
+        {"input_shape": [6], "layers": [
+          {"type": "TokenAndPositionEmbedding", "vocabulary_size": 12, "sequence_length": 6, "embedding_dim": 8},
+          {"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 4},
+          {"type": "LayerNormalization"},
+          {"type": "GlobalAveragePooling1D"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
+    public const string AttentionLayers = """
+        {"inputs": [{"name": "x", "shape": [5, 4]}], "layers": [
+          {"type": "Dense", "name": "q", "units": 4, "inputs": ["x"]},
+          {"type": "Attention", "name": "att", "use_scale": true, "score_mode": "concat", "inputs": ["q", "x"]},
+          {"type": "AdditiveAttention", "name": "additive", "inputs": ["q", "x"]},
+          {"type": "Concatenate", "name": "cat", "inputs": ["att", "additive"]},
+          {"type": "Flatten", "name": "flat", "inputs": ["cat"]},
+          {"type": "Dense", "name": "out", "units": 2, "inputs": ["flat"]}],
+         "outputs": ["out"]}
+        """;
+
+    public const string NormalizationAndPReLU = """
+        {"input_shape": [6, 4], "layers": [
+          {"type": "PositionEmbedding", "sequence_length": 6},
+          {"type": "Conv1D", "filters": 4, "kernel_size": 3, "padding": "same"},
+          {"type": "GroupNormalization", "groups": 2},
+          {"type": "PReLU", "alpha_initializer": {"class_name": "Constant", "config": {"value": 0.2}}},
+          {"type": "Flatten"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
+    public const string Resized = """
+        {"input_shape": [9, 8, 2], "layers": [
+          {"type": "CenterCrop", "height": 7, "width": 8},
+          {"type": "Resizing", "height": 6, "width": 11},
+          {"type": "Resizing", "height": 4, "width": 4, "interpolation": "nearest", "crop_to_aspect_ratio": true},
+          {"type": "CenterCrop", "height": 5, "width": 6},
+          {"type": "RandomCrop", "height": 3, "width": 3},
+          {"type": "Conv2D", "filters": 2, "kernel_size": 2},
           {"type": "Flatten"},
           {"type": "Dense", "units": 2}]}
         """;

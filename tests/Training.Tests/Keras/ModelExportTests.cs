@@ -60,6 +60,29 @@ public class ModelExportTests
     }
 
     [Fact]
+    public void KerasExport_PutsAttentionAndEmbeddingWeightsInTheirSublayerGroups_AsKeras3SavesThem()
+    {
+        var (plan, session) = ExportModels.Build(ExportModels.Transformer);
+        using var _ = session;
+        var archive = KerasArchive.Export(plan.Model, ExportModels.State(session), "t");
+        using var zip = new ZipArchive(new MemoryStream(archive));
+        using var h5Stream = new MemoryStream();
+        using (var s = zip.GetEntry("model.weights.h5")!.Open()) s.CopyTo(h5Stream);
+        h5Stream.Position = 0;
+        using var h5 = H5File.Open(h5Stream);
+
+        // saving_lib walks attributes by name: MultiHeadAttention's EinsumDense sublayers are _query_dense … _output_dense
+        // (kernels (in, heads, key_dim) and (heads, value_dim, out)); keras_hub's embedding keeps token_embedding and
+        // position_embedding.
+        AssertVars(h5, "layers/multi_head_attention/_query_dense/vars", "query", [8, 2, 4], [2, 4]);
+        AssertVars(h5, "layers/multi_head_attention/_key_dense/vars", "key", [8, 2, 4], [2, 4]);
+        AssertVars(h5, "layers/multi_head_attention/_value_dense/vars", "value", [8, 2, 4], [2, 4]);
+        AssertVars(h5, "layers/multi_head_attention/_output_dense/vars", "attention_output", [2, 4, 8], [8]);
+        AssertVars(h5, "layers/token_and_position_embedding/token_embedding/vars", "token_embedding", [12, 8]);
+        AssertVars(h5, "layers/token_and_position_embedding/position_embedding/vars", "position_embedding", [6, 8]);
+    }
+
+    [Fact]
     public void KerasExport_PutsRecurrentWeightsInTheCellGroup_WithKerasGateLayouts()
     {
         var (plan, session) = ExportModels.Build(ExportModels.Gru);
@@ -102,6 +125,10 @@ public class ModelExportTests
     [InlineData(ExportModels.ConvFamily1D)]
     [InlineData(ExportModels.Conv3D)]
     [InlineData(ExportModels.Augmented)]
+    [InlineData(ExportModels.Transformer)]
+    [InlineData(ExportModels.AttentionLayers)]
+    [InlineData(ExportModels.NormalizationAndPReLU)]
+    [InlineData(ExportModels.Resized)]
     public void KerasExport_RoundTripsThroughTheImporter_PredictingTheSame(string model)
     {
         var (plan, session) = ExportModels.Build(model);
@@ -127,6 +154,7 @@ public class ModelExportTests
     [InlineData(ExportModels.ConvFamily1D)]
     [InlineData(ExportModels.Conv3D)]
     [InlineData(ExportModels.Augmented)]
+    [InlineData(ExportModels.Resized)]
     public void OnnxExport_LoadsInOnnxRuntime_AndPredictsWhatTheEnginePredicts(string model)
     {
         var (plan, session) = ExportModels.Build(model);

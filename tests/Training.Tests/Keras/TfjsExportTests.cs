@@ -26,6 +26,7 @@ public class TfjsExportTests(ITestOutputHelper output)
     [InlineData(ExportModels.GruResetBefore)]
     [InlineData(ExportModels.DepthwiseSeparable2D)]
     [InlineData(ExportModels.Conv3D)]
+    [InlineData(ExportModels.Augmented)]
     public void TfjsExport_LoadsInTensorFlowJs_AndPredictsWhatTheEnginePredicts(string model)
     {
         var folder = Setup.Value;
@@ -78,6 +79,8 @@ public class TfjsExportTests(ITestOutputHelper output)
     [Theory]
     [InlineData(ExportModels.ConvFamily1D, "model.layers[1]", "no DepthwiseConv1D")]
     [InlineData(ExportModels.ConvFamily2D, "model.layers[0]", "groups")]
+    [InlineData(ExportModels.Resized, "model.layers[0]", "CenterCrop")]
+    [InlineData(ExportModels.Resized, "model.layers[1]", "aligns corners")]
     public void TfjsExport_RefusesWhatTensorFlowJsLacks_NamingTheLayer(string model, string path, string reason)
     {
         var (plan, session) = ExportModels.Build(model);
