@@ -8,6 +8,7 @@ var options = BenchOptions.Parse(args);
 var markdown = await Harness.RunAsync(options, line => Console.Error.WriteLine(line));
 var output = Path.IsPathRooted(options.Output) ? options.Output : Path.Combine(options.RepoRoot, options.Output);
 Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+if (File.Exists(output)) markdown = Report.CarryKeptSection(await File.ReadAllTextAsync(output), markdown);
 await File.WriteAllTextAsync(output, markdown);
 Console.WriteLine(markdown);
 Console.Error.WriteLine($"wrote {output}");

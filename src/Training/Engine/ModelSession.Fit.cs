@@ -179,7 +179,7 @@ public sealed partial class ModelSession
             {
                 sums.Add(total, perOutput, length);
                 for (var k = 0; k < predictions.Length; k++)
-                    foreach (var m in metrics[k]) m.Update(rawTargets[k], predictions[k].detach());
+                    foreach (var m in metrics[k]) m.Update(rawTargets[k], predictions[k]); // under no_grad: nothing to detach
             }
             threads?.AfterStep();
         }
