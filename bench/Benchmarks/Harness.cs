@@ -1,15 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using TrainingService.ProcessTests;
 
 namespace TrainingService.Bench;
 
-/// <summary>Runs every part of issue 6 in order (training A B C P interleaved per model, job latency, serving,
+/// <summary>Runs every benchmark in order (training A B C P interleaved per model, job latency, serving,
 /// memory) and writes the report. Each service phase gets its own process on one storage root, so each peak RSS
 /// belongs to one phase.</summary>
 public static class Harness
 {
-    public static async Task<string> RunAsync(BenchOptions o, Action<string> log)
+    /// <param name="existing">With <c>--serving-only</c>, the report to keep: only its serving section is replaced.</param>
+    public static async Task<string> RunAsync(BenchOptions o, Action<string> log, string? existing = null)
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -37,9 +39,9 @@ public static class Harness
                 if (!o.ServingOnly && o.LatencyRuns > 0) // --latency-runs 0 skips this part
                 {
                     log($"job latency ({o.LatencyRuns} runs)");
-                    using var service = await ServiceHost.StartAsync(o, storage, Settings(o, datasets));
+                    using var service = await ServiceProcess.StartAsync(storage, Pairs(Settings(o, datasets)));
                     report.Latency = await JobLatencyBench.RunAsync(service, storage, o.LatencyRuns, log);
-                    service.Stop();
+                    service.Stop(StopPatience);
                 }
 
                 if (o.Serving && ServingBench.Wrk() is { } wrk)
@@ -47,9 +49,9 @@ public static class Harness
                     foreach (var mode in new[] { "per request", "dynamic batching" })
                     {
                         var settings = new Dictionary<string, string>(Settings(o, datasets)) { ["Prediction:DynamicBatching"] = (mode != "per request").ToString() };
-                        using var service = await ServiceHost.StartAsync(o, storage, settings);
+                        using var service = await ServiceProcess.StartAsync(storage, Pairs(settings));
                         await ServeAsync(service, wrk, mode, o, work, report, log);
-                        service.Stop();
+                        service.Stop(StopPatience);
                     }
                 }
                 else if (o.Serving) log("serving skipped: wrk not found (apt-get install -y wrk)");
@@ -68,13 +70,21 @@ public static class Harness
         report.Elapsed = clock.Elapsed;
         report.LoadBefore = loadBefore;
         report.LoadAfter = LoadAverage();
-        return report.ToMarkdown();
+        return o.ServingOnly && existing is not null ? report.SpliceServing(existing) : report.ToMarkdown();
     }
+
+    /// <summary>How long a service may take to stop cleanly after SIGTERM.</summary>
+    public static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(30);
+
+    public static IEnumerable<(string Key, string Value)> Pairs(Dictionary<string, string> settings) =>
+        settings.Select(kv => (kv.Key, kv.Value));
 
     public static Dictionary<string, string> Settings(BenchOptions o, string datasets)
     {
         var settings = new Dictionary<string, string>
         {
+            // The service's own log lines are not what is measured.
+            ["Logging:LogLevel:Default"] = "Warning",
             ["Datasets:Root"] = datasets,
             ["Training:TorchThreads"] = o.Threads.ToString(CultureInfo.InvariantCulture),
         };
@@ -82,14 +92,14 @@ public static class Harness
         return settings;
     }
 
-    private static async Task ServeAsync(ServiceHost service, string wrk, string mode, BenchOptions o, string work, Report report, Action<string> log)
+    private static async Task ServeAsync(ServiceProcess service, string wrk, string mode, BenchOptions o, string work, Report report, Action<string> log)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "wrk-post.lua");
         var runs = (await service.GetJsonAsync("/api/runs?page_size=100")).GetProperty("items").EnumerateArray()
             .Where(r => r.GetProperty("status").GetString() == "succeeded")
             .Select(r => (Name: r.GetProperty("name").GetString(), Id: r.GetProperty("id").GetGuid())).ToList();
-        var targets = new List<(string Name, string Url, string? Body)>();
-        if (mode == "per request") targets.Add(("trivial endpoint (GET /ping)", $"{service.Url}/ping", null));
+        var targets = new List<ServingTarget>();
+        if (mode == "per request") targets.Add(new ServingTarget("trivial endpoint (GET /ping)", $"{service.Url}/ping", null));
         foreach (var model in new[] { "mlp", "cnn" })
         {
             var run = runs.FirstOrDefault(r => r.Name == $"bench-{model}");
@@ -104,20 +114,50 @@ public static class Harness
                 if (!first.IsSuccessStatusCode) throw new InvalidOperationException($"predict {model}: {(int)first.StatusCode} {await first.Content.ReadAsStringAsync()}");
             }
             if (mode == "per request") report.ModelMemory.Add(new ModelMemory(model == "mlp" ? "MNIST MLP" : "CIFAR-10 CNN", before, service.Memory().Rss));
-            targets.Add((model == "mlp" ? "MNIST MLP predict" : "CIFAR-10 CNN predict", url, body));
+            targets.Add(new ServingTarget(model == "mlp" ? "MNIST MLP predict" : "CIFAR-10 CNN predict", url, body));
+            if (model == "mlp") targets.AddRange(await V2TargetsAsync(service, run.Name, work));
         }
-        foreach (var (name, url, body) in targets)
+        foreach (var target in targets)
         {
-            ServingBench.Load(wrk, script, url, body, name, mode, 8, 1); // warm-up: JIT, connection pools, caches
+            ServingBench.Load(wrk, script, target, mode, 8, 1); // warm-up: JIT, connection pools, caches
             foreach (var clients in o.Clients)
             {
-                var point = ServingBench.Load(wrk, script, url, body, name, mode, clients, o.ServingSeconds);
+                var point = ServingBench.Load(wrk, script, target, mode, clients, o.ServingSeconds);
                 report.Serving.Add(point);
-                log($"  {name}, {mode}, {clients} clients: {point.RequestsPerSecond:F0} req/s, p50 {point.P50Ms:F2} ms, p99 {point.P99Ms:F2} ms, errors {point.Errors}");
+                log($"  {target.Name}, {mode}, {clients} clients: {point.RequestsPerSecond:F0} req/s ({point.PredictionsPerSecond:F0} predictions/s), p50 {point.P50Ms:F2} ms, p99 {point.P99Ms:F2} ms, errors {point.Errors}");
             }
         }
         report.ServingPeakRss[mode] = service.Memory().Peak;
     }
+
+    /// <summary>The MLP through the Open Inference Protocol v2 (by model name): one instance as a JSON tensor, and a
+    /// batch of <see cref="BinaryBatch"/> instances with the binary tensor data extension (in the stored datatype).</summary>
+    private static async Task<List<ServingTarget>> V2TargetsAsync(ServiceProcess service, string name, string work)
+    {
+        var metadata = await service.GetJsonAsync($"/v2/models/{name}");
+        var input = metadata.GetProperty("inputs")[0];
+        var (inputName, datatype) = (input.GetProperty("name").GetString()!, input.GetProperty("datatype").GetString()!);
+        var url = $"{service.Url}/v2/models/{name}/infer";
+        var json = Path.Combine(work, "mlp-v2.json");
+        await File.WriteAllTextAsync(json, ServingBench.V2JsonBody(inputName, datatype));
+        var (bytes, headerLength) = ServingBench.V2BinaryBody(inputName, datatype, BinaryBatch);
+        var binary = Path.Combine(work, "mlp-v2.bin");
+        await File.WriteAllBytesAsync(binary, bytes);
+        using (var check = new ByteArrayContent(bytes))
+        {
+            check.Headers.Add("Inference-Header-Content-Length", headerLength.ToString(CultureInfo.InvariantCulture));
+            using var first = await service.Client.PostAsync(url, check);
+            if (!first.IsSuccessStatusCode) throw new InvalidOperationException($"v2 binary infer: {(int)first.StatusCode} {await first.Content.ReadAsStringAsync()}");
+        }
+        return
+        [
+            new ServingTarget("MNIST MLP v2 infer (JSON tensor)", url, json),
+            new ServingTarget($"MNIST MLP v2 infer (binary {datatype}, {BinaryBatch} instances)", url, binary, BinaryBatch, "application/octet-stream", headerLength),
+        ];
+    }
+
+    /// <summary>Instances per binary v2 request: the batch a client sending many predictions would pick.</summary>
+    public const int BinaryBatch = 64;
 
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using TrainingService.ProcessTests;
 
 namespace TrainingService.Bench;
 
@@ -20,7 +21,7 @@ public static class JobLatencyBench
          "fit": {"epochs": 2, "batch_size": 64, "seed": 1}}
         """;
 
-    public static async Task<JobLatencyResult> RunAsync(ServiceHost service, string storageRoot, int runs, Action<string> log)
+    public static async Task<JobLatencyResult> RunAsync(ServiceProcess service, string storageRoot, int runs, Action<string> log)
     {
         var result = new JobLatencyResult([], [], []);
         // One run first, not counted: the first run of a process pays for JIT and the dataset load.

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TrainingService.Training.Data;
 using TrainingService.Training.Engine;
+using TrainingService.ProcessTests;
 using static TorchSharp.torch;
 
 namespace TrainingService.Bench;
@@ -54,10 +55,10 @@ public static class TrainingBench
         var plan = TrainingPlan.Parse(JsonDocument.Parse(spec["model"]!.ToJsonString()).RootElement,
             JsonDocument.Parse(spec["compile"]!.ToJsonString()).RootElement, fitJson);
 
-        ServiceHost? service = null;
+        ServiceProcess? service = null;
         if (o.Service)
         {
-            service = await ServiceHost.StartAsync(o, Path.Combine(work, "service"), Harness.Settings(o, datasetsRoot));
+            service = await ServiceProcess.StartAsync(Path.Combine(work, "service"), Harness.Pairs(Harness.Settings(o, datasetsRoot)));
         }
         var peer = o.Python ? PythonPeer.Find(o) : null;
         // PyTorch 1.13 from Debian (no MKL) trains the LSTM at a few dozen examples per second: it gets a slice.
@@ -94,7 +95,7 @@ public static class TrainingBench
         }
         finally
         {
-            service?.Stop();
+            service?.Stop(Harness.StopPatience);
             service?.Dispose();
         }
         return result;
@@ -110,7 +111,7 @@ public static class TrainingBench
     }
 
     /// <summary>Submits the reference spec (one epoch, this data) and returns the epoch's own duration_seconds.</summary>
-    private static async Task<double> JobEpochAsync(ServiceHost service, JsonObject example, string model, ReferenceData data, int repeat, bool warmUp = false)
+    private static async Task<double> JobEpochAsync(ServiceProcess service, JsonObject example, string model, ReferenceData data, int repeat, bool warmUp = false)
     {
         var spec = example.DeepClone().AsObject();
         spec["name"] = $"bench-{model}";

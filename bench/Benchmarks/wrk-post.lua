@@ -7,7 +7,12 @@ if body_file and body_file ~= "" then
   local f = assert(io.open(body_file, "rb"))
   wrk.body = f:read("*a")
   f:close()
-  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Content-Type"] = os.getenv("WRK_CONTENT_TYPE") or "application/json"
+  -- The v2 binary tensor data extension: the length of the JSON header in front of the binary tensors.
+  local header_length = os.getenv("WRK_HEADER_LENGTH")
+  if header_length and header_length ~= "" then
+    wrk.headers["Inference-Header-Content-Length"] = header_length
+  end
 end
 
 -- No response() hook: defining one makes wrk hand every response to Lua, which slows the generator itself.

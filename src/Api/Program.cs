@@ -1,14 +1,16 @@
 using TorchSharp;
-using TrainingService.Api.Catalog;
 using TrainingService.Api.Datasets;
 using TrainingService.Api.Examples;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Models;
 using TrainingService.Api.Observability;
+using TrainingService.Api.Reference;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
+using TrainingService.Api.Serving;
 using TrainingService.Api.Tuning;
 
 // Before libtorch loads: its OpenMP threads sleep when idle instead of spinning on shared cores (see OpenMpWaits).
@@ -24,6 +26,7 @@ try
 {
     builder.AddServiceStorage();
     builder.AddServiceSecurity();
+    builder.AddRequestLimits();
     builder.AddTrainingJobs();
     builder.AddTuning();
     builder.AddApiDocs();
@@ -37,6 +40,7 @@ try
     builder.Services.AddScoped<RunSubmission>();
     builder.Services.AddSingleton<ModelCache>();
     builder.Services.AddSingleton<PredictionService>();
+    builder.Services.AddSingleton<TrainingService.Api.Serving.ModelNames>();
 
     if (KeysCommand.IsInvoked(args)) KeysCommand.LogToStandardError(builder);
     var app = builder.Build();
@@ -56,6 +60,7 @@ try
         app.UseStaticFiles();
     }
     app.UseServiceSecurity();
+    app.UseRequestLimits();
 
     app.MapServiceHealth();
     app.MapMetrics();
@@ -65,9 +70,11 @@ try
         app.MapRunsApi();
         app.MapEvaluationApi();
         app.MapModelsApi();
+        app.MapInferenceProtocolApi();
+        app.MapTfServingApi();
         app.MapKerasApi();
         app.MapDatasetsApi();
-        app.MapCatalogApi();
+        app.MapReferenceApi();
         app.MapExamplesApi();
         app.MapTuningApi();
         app.MapKeysApi();

@@ -6,28 +6,17 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>Two workers: runs train side by side, and a run delivered to two workers at once (as Hangfire's SQLite
 /// storage does with jobs that outlive its invisibility timeout) is still trained by exactly one.</summary>
-public class ConcurrencyTests : IDisposable
+public class ConcurrencyTests : ServiceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private readonly ServiceFactory _factory;
 
     public ConcurrencyTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="ConcurrencyTestsOnPostgres"/>).</summary>
-    protected ConcurrencyTests(PostgresServer? postgres)
+    protected ConcurrencyTests(PostgresServer? postgres) : base(postgres, ("Training:MaxConcurrentRuns", "2"))
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres, ("Training:MaxConcurrentRuns", "2"));
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     [Fact]

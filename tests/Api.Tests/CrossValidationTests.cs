@@ -8,28 +8,17 @@ using TrainingService.Persistence.Tuning;
 namespace TrainingService.Api.Tests;
 
 /// <summary>k-fold cross-validation: folds as child runs through the real job server, aggregates, refit served.</summary>
-public class CrossValidationTests : IDisposable
+public class CrossValidationTests : ServiceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private readonly ServiceFactory _factory;
 
     public CrossValidationTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="CrossValidationTestsOnPostgres"/>).</summary>
-    protected CrossValidationTests(PostgresServer? postgres)
+    protected CrossValidationTests(PostgresServer? postgres) : base(postgres, ("Training:MaxConcurrentRuns", "2"))
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres, ("Training:MaxConcurrentRuns", "2"));
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     [Fact]

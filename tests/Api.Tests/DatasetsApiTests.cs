@@ -12,27 +12,16 @@ using TrainingService.Training.Datasets.Preprocessing;
 
 namespace TrainingService.Api.Tests;
 
-public class DatasetsApiTests : IDisposable
+public class DatasetsApiTests : ServiceTests
 {
-    private readonly ServiceFactory _factory;
 
     public DatasetsApiTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="DatasetsApiTestsOnPostgres"/>).</summary>
-    protected DatasetsApiTests(PostgresServer? postgres)
+    protected DatasetsApiTests(PostgresServer? postgres) : base(postgres)
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres);
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     [Fact]

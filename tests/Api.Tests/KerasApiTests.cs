@@ -12,28 +12,17 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>Keras models through the API: convert without training, runs from Keras JSON and from .keras archives
 /// (fine-tuning, or served as they are with 0 epochs), and export back to Keras 3 JSON.</summary>
-public class KerasApiTests : IDisposable
+public class KerasApiTests : ServiceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private readonly ServiceFactory _factory;
 
     public KerasApiTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="KerasApiTestsOnPostgres"/>).</summary>
-    protected KerasApiTests(PostgresServer? postgres)
+    protected KerasApiTests(PostgresServer? postgres) : base(postgres)
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres);
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     private static string Corpus(string file)
@@ -80,7 +69,7 @@ public class KerasApiTests : IDisposable
         var doc = """
             {"class_name": "Sequential", "keras_version": "2.4.0", "config": {"name": "s", "layers": [
               {"class_name": "Dense", "config": {"units": 4, "batch_input_shape": [32, 3]}},
-              {"class_name": "Conv3D", "config": {"filters": 2}}]}}
+              {"class_name": "ConvLSTM2D", "config": {"filters": 2}}]}}
             """;
         var response = await _factory.CreateClient().PostAsync("/api/models/convert", Specs.Json(doc));
 

@@ -6,27 +6,16 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>The runs table decides who trains a run: claims, renewals, recovery and epoch writes are all
 /// conditional updates, tested here against the real SQLite file with competing contexts.</summary>
-public class LeaseTests : IDisposable
+public class LeaseTests : ServiceTests
 {
-    private readonly ServiceFactory _factory;
 
     public LeaseTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="LeaseTestsOnPostgres"/>).</summary>
-    protected LeaseTests(PostgresServer? postgres)
+    protected LeaseTests(PostgresServer? postgres) : base(postgres)
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres);
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     private async Task<Guid> AddQueuedAsync()

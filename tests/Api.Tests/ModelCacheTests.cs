@@ -6,28 +6,17 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>Restored models live in a bounded least-recently-used cache; evicted models are restored again on
 /// demand, and concurrent requests are all answered.</summary>
-public class ModelCacheTests : IDisposable
+public class ModelCacheTests : ServiceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private readonly ServiceFactory _factory;
 
     public ModelCacheTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="ModelCacheTestsOnPostgres"/>).</summary>
-    protected ModelCacheTests(PostgresServer? postgres)
+    protected ModelCacheTests(PostgresServer? postgres) : base(postgres, ("Prediction:CacheSize", "1"))
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres, ("Prediction:CacheSize", "1"));
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     [Fact]

@@ -6,28 +6,17 @@ using TrainingService.Persistence.Runs;
 namespace TrainingService.Api.Tests;
 
 /// <summary>Cancel, delete, look-ups and their errors, on runs placed in the database directly (no training).</summary>
-public class RunLifecycleTests : IDisposable
+public class RunLifecycleTests : ServiceTests
 {
     // No job server pick-up matters here: the rows are written without being queued.
-    private readonly ServiceFactory _factory;
 
     public RunLifecycleTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="RunLifecycleTestsOnPostgres"/>).</summary>
-    protected RunLifecycleTests(PostgresServer? postgres)
+    protected RunLifecycleTests(PostgresServer? postgres) : base(postgres)
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres);
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     private async Task<Run> AddAsync(Run run, int epochs = 0, params WeightsKind[] weights)

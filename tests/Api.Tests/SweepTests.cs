@@ -9,28 +9,17 @@ using TrainingService.Persistence.Tuning;
 namespace TrainingService.Api.Tests;
 
 /// <summary>Sweeps through the real job server: grid, random, ASHA, promotion, cancel, validation up front.</summary>
-public class SweepTests : IDisposable
+public class SweepTests : ServiceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
-    private readonly ServiceFactory _factory;
 
     public SweepTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="SweepTestsOnPostgres"/>).</summary>
-    protected SweepTests(PostgresServer? postgres)
+    protected SweepTests(PostgresServer? postgres) : base(postgres, ("Training:MaxConcurrentRuns", "2"))
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres, ("Training:MaxConcurrentRuns", "2"));
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     [Fact]
@@ -127,7 +116,7 @@ public class SweepTests : IDisposable
     }
 
     [Fact]
-    public async Task Asha_StopsExactlyTheTrialsBelowTheRungCutoff_AndNeverTheBest()
+    public async Task Asha_StopsExactlyTheTrialsBelowTheRungCutoff_AndNeverTheBest_TheirRunsEndStopped()
     {
         var client = _factory.CreateClient();
         // 9 epochs, grace 1, factor 3: rungs after epochs 1 and 3. One trial at a time, so the arrival order at
@@ -177,6 +166,10 @@ public class SweepTests : IDisposable
                 Assert.Equal("stopped", t.GetProperty("status").GetString());
                 Assert.Equal(r, t.GetProperty("stopped_at_epoch").GetInt32());
                 Assert.Equal(r, t.GetProperty("epochs_completed").GetInt32()); // not one epoch more
+                // The trial's own run ends stopped (an early-stopped result), not cancelled.
+                var run = await (await client.GetAsync($"/api/runs/{t.GetProperty("run_id").GetGuid()}")).JsonAsync();
+                Assert.Equal("stopped", run.Status());
+                Assert.Equal(r, run.GetProperty("epochs_completed").GetInt32());
             }
             else
             {

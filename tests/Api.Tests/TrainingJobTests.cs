@@ -6,28 +6,17 @@ using Microsoft.Extensions.DependencyInjection;
 namespace TrainingService.Api.Tests;
 
 /// <summary>Real training jobs through the real Hangfire server, over a real SQLite file.</summary>
-public class TrainingJobTests : IDisposable
+public class TrainingJobTests : ServiceTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-    private readonly ServiceFactory _factory;
 
     public TrainingJobTests() : this(null)
     {
     }
 
     /// <summary>With a server: the same tests on PostgreSQL (<see cref="TrainingJobTestsOnPostgres"/>).</summary>
-    protected TrainingJobTests(PostgresServer? postgres)
+    protected TrainingJobTests(PostgresServer? postgres) : base(postgres)
     {
-        Postgres = postgres;
-        _factory = new ServiceFactory(postgres);
-    }
-
-    protected PostgresServer? Postgres { get; }
-
-    public void Dispose()
-    {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     [Fact]
@@ -199,15 +188,20 @@ public class TrainingJobTests : IDisposable
         await client.WaitForEndAsync(newer, Patience);
 
         var models = await (await client.GetAsync("/api/models")).JsonAsync();
+        var model = await (await client.GetAsync("/api/models/reader")).JsonAsync();
         var prediction = await client.PostJsonAsync("/api/models/reader/predict", Specs.DigitInstances);
         var missing = await client.PostAsync("/api/models/nobody/predict", Specs.Json(Specs.DigitInstances));
+        var missingModel = await client.GetAsync("/api/models/nobody");
 
         var reader = models.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "reader");
         Assert.Equal(newer, reader.GetProperty("run_id").GetGuid());
         Assert.Equal(2, reader.GetProperty("versions").GetInt32());
+        Assert.Equal(newer, model.GetProperty("run_id").GetGuid());
+        Assert.Equal(2, model.GetProperty("versions").GetInt32());
         Assert.Equal(newer, prediction.GetProperty("run_id").GetGuid());
         Assert.Equal(3, prediction.GetProperty("predictions").GetArrayLength());
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, missingModel.StatusCode);
     }
 
     [Fact]

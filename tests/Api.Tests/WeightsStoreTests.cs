@@ -5,20 +5,14 @@ using static TorchSharp.torch;
 namespace TrainingService.Api.Tests;
 
 /// <summary>Weights and checkpoints go in and out of the database as streams, on both providers.</summary>
-public class WeightsStoreTests : IDisposable
+public class WeightsStoreTests : ServiceTests
 {
-    private readonly ServiceFactory _factory;
-
     public WeightsStoreTests() : this(null)
     {
     }
 
-    protected WeightsStoreTests(PostgresServer? postgres) => _factory = new ServiceFactory(postgres);
-
-    public void Dispose()
+    protected WeightsStoreTests(PostgresServer? postgres) : base(postgres)
     {
-        _factory.Dispose();
-        GC.SuppressFinalize(this);
     }
 
     private Guid NewRun()

@@ -6,7 +6,8 @@ using System.Text;
 namespace TrainingService.ProcessTests;
 
 /// <summary>The built service (<c>src/Api/bin/…/TrainingService.Api.dll</c>) run as a separate process on a loopback
-/// port, the way it runs in production: for tests that kill it, restart it, and talk to it over real HTTP.</summary>
+/// port, the way it runs in production: for tests that kill it, restart it, and talk to it over real HTTP, and for the
+/// benchmarks (compiled into bench/Benchmarks too), which measure it.</summary>
 public sealed class ServiceProcess : IDisposable
 {
     private readonly Process _process;
@@ -24,6 +25,7 @@ public sealed class ServiceProcess : IDisposable
     }
 
     public int Port { get; }
+    public string Url => $"http://127.0.0.1:{Port}";
     public HttpClient Client { get; }
     public int Pid => _process.Id;
 
@@ -32,7 +34,12 @@ public sealed class ServiceProcess : IDisposable
         get { lock (_log) return _log.ToString(); }
     }
 
-    public static async Task<ServiceProcess> StartAsync(string storageRoot, params (string Key, string Value)[] settings)
+    public static Task<ServiceProcess> StartAsync(string storageRoot, params (string Key, string Value)[] settings) =>
+        StartAsync(storageRoot, (IEnumerable<(string, string)>)settings);
+
+    /// <summary>Starts the service on <paramref name="storageRoot"/> and waits until it is healthy; a setting given
+    /// here overrides the defaults below (logging, auth).</summary>
+    public static async Task<ServiceProcess> StartAsync(string storageRoot, IEnumerable<(string Key, string Value)> settings)
     {
         var dll = FindServiceDll();
         var port = FreePort();
@@ -73,6 +80,19 @@ public sealed class ServiceProcess : IDisposable
         }
         service.Dispose();
         throw new TimeoutException($"service did not become healthy:\n{service.Log}");
+    }
+
+    /// <summary>Resident set now and its peak since start (VmRSS, VmHWM from /proc), in MiB.</summary>
+    public (double Rss, double Peak) Memory()
+    {
+        double rss = 0, peak = 0;
+        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) rss = Kb(line) / 1024.0;
+            else if (line.StartsWith("VmHWM:", StringComparison.Ordinal)) peak = Kb(line) / 1024.0;
+        }
+        return (rss, peak);
+        static long Kb(string line) => long.Parse(line.Split(':')[1].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>SIGKILL: no shutdown code runs, as in a crash or an OOM kill.</summary>

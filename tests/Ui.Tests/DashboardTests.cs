@@ -115,11 +115,43 @@ public sealed class DashboardTests(UiFixture ui)
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel run" }).ClickAsync();
         await Expect(page.Locator("h1 .status")).ToHaveTextAsync("cancelled", new() { Timeout = 60_000 });
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel run" })).ToHaveCountAsync(0);
         await page.GetByRole(AriaRole.Button, new() { Name = "Delete run" }).ClickAsync();
 
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("#/runs$"));
+        // The URL is polled rather than awaited as a navigation: the hash change is a same-document navigation.
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("#/runs$"), new() { Timeout = 60_000 });
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await ui.Service.Client.GetAsync($"/api/runs/{id}")).StatusCode);
         Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task DatasetsPage_UploadsACsv_ListsItAfterAReload_AndDeletesIt()
+    {
+        var csv = Path.Combine(Path.GetTempPath(), $"ui-upload-{Guid.NewGuid():N}.csv");
+        await File.WriteAllTextAsync(csv, "height,weight,kind\n1.2,30,cat\n1.9,80,dog\n1.1,28,cat\n");
+        try
+        {
+            var (page, errors) = await ui.NewPageAsync();
+            page.Dialog += (_, d) => d.AcceptAsync();
+            await page.GotoAsync("/#/datasets");
+            await page.Locator("#csv-file").SetInputFilesAsync(csv);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
+            await Expect(page.Locator("#stored-as")).ToContainTextAsync("csv:");
+            var name = (await page.Locator("#stored-as code").InnerTextAsync()).Trim();
+            Assert.Contains("weight", await page.Locator("#stored-as + .table-wrap").InnerTextAsync());
+
+            await page.ReloadAsync();
+            var delete = page.GetByRole(AriaRole.Button, new() { Name = $"Delete upload {name}" });
+            await delete.ClickAsync();
+
+            await Expect(delete).ToHaveCountAsync(0);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await ui.Service.Client.GetAsync($"/api/datasets/{name}")).StatusCode);
+            Assert.Empty(errors);
+        }
+        finally
+        {
+            File.Delete(csv);
+        }
     }
 
     [Fact]
@@ -203,4 +235,5 @@ public sealed class DashboardTests(UiFixture ui)
         """;
 
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+    private static IPageAssertions Expect(IPage page) => Assertions.Expect(page);
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Limits;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Datasets;
 using TrainingService.Persistence.Runs;
@@ -13,15 +14,22 @@ namespace TrainingService.Api.Datasets;
 /// uploads (and the shared ones carried over from files), a job reads any. Everything a run needs is in the
 /// database, so any worker on any machine can train it.
 /// </summary>
-public sealed class DatabaseCsvUploads(TrainingDbContext db, TimeProvider clock) : ICsvUploadBlobs
+public sealed class DatabaseCsvUploads(TrainingDbContext db, TimeProvider clock, Quotas quotas) : ICsvUploadBlobs
 {
     public byte[]? Read(string id) =>
         db.DatasetUploads.AsNoTracking().Where(u => u.Id == id).Select(u => u.Content).FirstOrDefault();
 
+    /// <summary>Stores the bytes for the caller's owner, unless it already has them. Throws
+    /// <see cref="QuotaExceededException"/> (writing nothing) when they would pass the owner's stored-bytes quota,
+    /// checked under the owner's lock.</summary>
     public void Write(CsvUpload upload, byte[] bytes)
     {
         var owner = db.CurrentOwner ?? DatasetUpload.SharedOwner;
         if (db.DatasetUploads.IgnoreQueryFilters().Any(u => u.Owner == owner && u.Id == upload.Id)) return;
+        // ICsvUploadBlobs is synchronous (the parser around it is); the quota's queries are short.
+        using var tx = quotas.BeginAsync(owner, CancellationToken.None).GetAwaiter().GetResult();
+        if (quotas.CheckBytesAsync(owner, bytes.LongLength, CancellationToken.None).GetAwaiter().GetResult() is { } refused)
+            throw new QuotaExceededException(refused);
         db.DatasetUploads.Add(new DatasetUpload
         {
             Owner = owner,
@@ -35,10 +43,14 @@ public sealed class DatabaseCsvUploads(TrainingDbContext db, TimeProvider clock)
         try
         {
             db.SaveChanges();
+            tx.Commit();
         }
-        catch (DbUpdateException) when (db.DatasetUploads.IgnoreQueryFilters().Any(u => u.Owner == owner && u.Id == upload.Id))
+        catch (DbUpdateException)
         {
-            // The same bytes uploaded twice at once: the other request stored them.
+            // The same bytes uploaded twice at once (SQLite serialises the two; PostgreSQL's unique key refuses the
+            // second): the other request stored them.
+            tx.Rollback();
+            if (!db.DatasetUploads.IgnoreQueryFilters().Any(u => u.Owner == owner && u.Id == upload.Id)) throw;
         }
         finally
         {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Security;
 using TrainingService.Persistence;
 using TrainingService.Training.Datasets;
@@ -24,7 +25,8 @@ public static class DatasetsApi
             // Above Kestrel's 30 MB default; the store enforces Datasets:MaxUploadBytes (50 MB by default) itself.
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(new TrainingService.Training.Datasets.DatasetOptions().MaxUploadBytes + 1024 * 1024))
             .DisableAntiforgery()
-            .RequireAuthorization(Scopes.DatasetsWrite);
+            .RequireAuthorization(Scopes.DatasetsWrite)
+            .RequireRateLimiting(RequestLimits.Submissions);
         api.MapDelete("/{name}", DeleteUpload).WithName("DeleteDataset")
             .WithSummary("Delete an uploaded CSV (csv:<id>); refused with 409 while a queued or running run needs it")
             .RequireAuthorization(Scopes.DatasetsWrite);
@@ -75,7 +77,7 @@ public static class DatasetsApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<Created<DatasetDescription>, ValidationProblem>> UploadCsv(
+    public static async Task<Results<Created<DatasetDescription>, ValidationProblem, ProblemHttpResult>> UploadCsv(
         IFormFile? file, IDatasets datasets, HttpContext context, TrainingDbContext db, CancellationToken cancellationToken)
     {
         if (file is null || file.Length == 0)
@@ -93,6 +95,10 @@ public static class DatasetsApi
         catch (SpecException e)
         {
             return Problems.Invalid(e);
+        }
+        catch (QuotaExceededException e)
+        {
+            return e.Problem;
         }
     }
 }

@@ -42,6 +42,12 @@ public interface IPredictionCodec
     /// <summary>Throws <see cref="SpecException"/> (paths <c>instances[i]…</c>) naming the expected form.</summary>
     ArrayDataset Encode(JsonElement instances);
 
+    /// <summary>Instances already read into dense buffers (one per input, model order); errors at <paramref name="paths"/>.</summary>
+    ArrayDataset EncodeDense(IReadOnlyList<DenseInput> inputs, IReadOnlyList<string> paths);
+
+    /// <summary>The model's inputs as the stored data has them (name, raw shape and type): what dense instances must match.</summary>
+    IReadOnlyList<FittedInput> Inputs { get; }
+
     /// <summary>Encoded image files (PNG, JPEG, …) for an image model.</summary>
     ArrayDataset EncodeImages(IReadOnlyList<byte[]> images);
 

@@ -14,6 +14,10 @@ public sealed class PredictionCodec(FittedPreprocessing fitted) : IPredictionCod
 
     public ArrayDataset Encode(JsonElement instances) => new(fitted.PrepareInstances(instances), []);
 
+    public ArrayDataset EncodeDense(IReadOnlyList<DenseInput> inputs, IReadOnlyList<string> paths) => new(fitted.PrepareDense(inputs, paths), []);
+
+    public IReadOnlyList<FittedInput> Inputs => fitted.Inputs;
+
     public ArrayDataset EncodeImages(IReadOnlyList<byte[]> images)
     {
         try

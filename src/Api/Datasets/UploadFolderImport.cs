@@ -12,6 +12,10 @@ namespace TrainingService.Api.Datasets;
 /// </summary>
 public static class UploadFolderImport
 {
+    /// <summary>Files carried over from older versions were already on disk: importing them counts against no quota.</summary>
+    private static Limits.Quotas Unlimited(TrainingDbContext db) =>
+        new(db, Microsoft.Extensions.Options.Options.Create(new Limits.QuotaOptions { MaxStoredBytes = long.MaxValue }));
+
     public static async Task ImportUploadFolderAsync(this WebApplication app)
     {
         var storage = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Infrastructure.StorageOptions>>().Value;
@@ -23,7 +27,7 @@ public static class UploadFolderImport
         var node = app.Services.GetRequiredService<NodeDatasets>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UploadFolderImport));
         await using var db = await app.Services.GetRequiredService<IDbContextFactory<TrainingDbContext>>().CreateDbContextAsync();
-        var store = new CsvUploadStore(new DatabaseCsvUploads(db, TimeProvider.System), long.MaxValue, node.Options.Csv);
+        var store = new CsvUploadStore(new DatabaseCsvUploads(db, TimeProvider.System, Unlimited(db)), long.MaxValue, node.Options.Csv);
         var imported = 0;
         foreach (var id in ids)
         {

@@ -107,6 +107,10 @@ public sealed class PredictionOptions
     /// <summary>Prediction requests computed at once; the rest wait, so inference cannot starve training.</summary>
     public int MaxConcurrency { get; set; } = 2;
 
+    /// <summary>How long a model name's resolution to its runs is reused, in seconds: a run that succeeds on another
+    /// node is served under its name at most this much later. 0 queries on every request.</summary>
+    public double NameCacheSeconds { get; set; } = 2;
+
     /// <summary>Largest number of instances in one request.</summary>
     public int MaxInstances { get; set; } = 1024;
 

@@ -17,6 +17,10 @@ public interface ITrainingHooks
 
     /// <summary>The observer the job trains with, given the one that records each epoch.</summary>
     ITrainingObserver Observe(Run run, ITrainingObserver recorder);
+
+    /// <summary>Why a run whose training was cancelled was stopped by the feature it belongs to (a sweep trial at a
+    /// rung), rather than on request; null when nothing stopped it but a cancel request.</summary>
+    string? StoppedBy(Guid runId);
 }
 
 /// <summary>The data plan of one run.</summary>

@@ -74,7 +74,9 @@ public sealed class TrainRunJob(
         }
         catch (OperationCanceledException)
         {
-            await FinishAsync(runId, owner, RunStatus.Cancelled, "Cancelled on request.");
+            // A sweep trial stopped at a rung ends stopped: its epochs are a result, not an abandoned run.
+            if (hooks.StoppedBy(runId) is { } reason) await FinishAsync(runId, owner, RunStatus.Stopped, reason);
+            else await FinishAsync(runId, owner, RunStatus.Cancelled, "Cancelled on request.");
         }
         catch (SpecException e)
         {

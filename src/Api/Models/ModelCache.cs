@@ -259,8 +259,13 @@ public sealed class ModelCache : IDisposable
         _cluster.Publish(Topic, runId);
     }
 
+    /// <summary>Raised when a run's model is dropped because the run was deleted (here or on another node), so that what
+    /// points at the run (the name resolutions of <see cref="Serving.ModelNames"/>) goes with it.</summary>
+    public event Action<Guid>? Removed;
+
     private void RemoveHere(Guid runId)
     {
+        Removed?.Invoke(runId);
         lock (_gate)
         {
             if (!_index.Remove(runId, out var node)) return;

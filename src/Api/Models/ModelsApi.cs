@@ -3,23 +3,31 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Infrastructure;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
+using TrainingService.Api.Serving;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Postgres;
 using TrainingService.Persistence.Runs;
+using TrainingService.Training.Datasets.Preprocessing;
 using TrainingService.Training.Specs;
 
 namespace TrainingService.Api.Models;
 
 public static class ModelsApi
 {
+    /// <summary>A prediction body (JSON instances or image files): Kestrel's default, stated so it is the endpoint's own.</summary>
+    public const long MaxBodyBytes = 32L * 1024 * 1024;
+
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/runs/{id:guid}/predict", PredictWithRun)
             .WithTags("Predictions").WithName("PredictWithRun")
             .WithSummary("Predict with a succeeded run's model")
             .RequireAuthorization(Scopes.Predict)
+            .RequireRateLimiting(RequestLimits.Predictions)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
             .Accepts<PredictRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.Predict);
 
@@ -30,6 +38,8 @@ public static class ModelsApi
             .WithTags("Predictions").WithName("PredictWithModel")
             .WithSummary("Predict with the newest succeeded run of that name")
             .RequireAuthorization(Scopes.Predict)
+            .RequireRateLimiting(RequestLimits.Predictions)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
             .Accepts<PredictRequest>("application/json", "multipart/form-data")
             .WithRequestExample(ApiExamples.Predict);
         return app;
@@ -55,10 +65,6 @@ public static class ModelsApi
         ? Compiled<PostgresTrainingDbContext>.RunStatusById(pg, id)
         : Compiled<TrainingDbContext>.RunStatusById(db, id);
 
-    private static Task<Guid> NewestSucceededId(TrainingDbContext db, string name) => db is PostgresTrainingDbContext pg
-        ? Compiled<PostgresTrainingDbContext>.NewestSucceededId(pg, name)
-        : Compiled<TrainingDbContext>.NewestSucceededId(db, name);
-
     // Compiled once: the predict endpoints run these on every request that is not served from the cache alone. A
     // compiled query keeps the provider it first ran on, so each context type (provider) gets its own.
     private static class Compiled<TContext> where TContext : TrainingDbContext
@@ -67,20 +73,15 @@ public static class ModelsApi
             EF.CompileAsyncQuery((TContext db, Guid id) =>
                 db.Runs.AsNoTracking().Where(r => r.Id == id).Select(r => new RunNameAndStatus(r.Name, r.Status)).SingleOrDefault());
 
-        public static readonly Func<TContext, string, Task<Guid>> NewestSucceededId =
-            EF.CompileAsyncQuery((TContext db, string name) =>
-                db.Runs.AsNoTracking().Where(r => r.Name == name && r.Status == RunStatus.Succeeded)
-                    .OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id).Select(r => r.Id).FirstOrDefault());
     }
 
     public static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictWithModel(
-        string name, HttpRequest request, TrainingDbContext db, PredictionService predictions, IOptions<PredictionOptions> options, CancellationToken cancellationToken)
+        string name, HttpRequest request, TrainingDbContext db, ModelNames names, PredictionService predictions, IOptions<PredictionOptions> options, CancellationToken cancellationToken)
     {
-        // A name must resolve on every request: a retrained model replaces the old one at once.
-        var runId = await NewestSucceededId(db, name);
-        if (runId == Guid.Empty)
+        // Resolved as the serving protocols resolve names: a retrained model replaces the old one within Prediction:NameCacheSeconds.
+        if (await names.ResolveAsync(db, name, cancellationToken) is not { } versions)
             return Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.");
-        return await PredictAsync(runId, name, request, predictions, options.Value, cancellationToken);
+        return await PredictAsync(versions.Run(versions.Latest), name, request, predictions, options.Value, cancellationToken);
     }
 
     public static async Task<Ok<List<ModelResponse>>> ListModels(TrainingDbContext db, CancellationToken cancellationToken)
@@ -100,19 +101,16 @@ public static class ModelsApi
         return TypedResults.Ok(models);
     }
 
-    public static async Task<Results<Ok<ModelResponse>, ProblemHttpResult>> GetModel(string name, TrainingDbContext db, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<ModelResponse>, ProblemHttpResult>> GetModel(string name, TrainingDbContext db, ModelNames names, CancellationToken cancellationToken)
     {
-        var versions = await NewestSucceeded(db, name).CountAsync(cancellationToken);
-        var newest = await NewestSucceeded(db, name).Select(r => new { r.Id, r.FinishedAt, r.MetricsJson }).FirstOrDefaultAsync(cancellationToken);
-        return newest is null
-            ? Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.")
-            : TypedResults.Ok(new ModelResponse(name, newest.Id, newest.FinishedAt, Json.ParseElement(newest.MetricsJson), versions));
+        // The run that serves the name is found as every predict endpoint finds it.
+        if (await names.ResolveAsync(db, name, cancellationToken) is not { } versions)
+            return Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.");
+        var runId = versions.Run(versions.Latest);
+        var newest = await db.Runs.AsNoTracking().Where(r => r.Id == runId).Select(r => new { r.FinishedAt, r.MetricsJson }).SingleOrDefaultAsync(cancellationToken);
+        if (newest is null) return Problems.NotFound("Model not found", $"No succeeded run is named '{name}'.");
+        return TypedResults.Ok(new ModelResponse(name, runId, newest.FinishedAt, Json.ParseElement(newest.MetricsJson), versions.Latest));
     }
-
-    private static IQueryable<Run> NewestSucceeded(TrainingDbContext db, string name) =>
-        db.Runs.AsNoTracking()
-            .Where(r => r.Name == name && r.Status == RunStatus.Succeeded)
-            .OrderByDescending(r => r.FinishedAt).ThenByDescending(r => r.Id);
 
     private static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictAsync(
         Guid runId, string? name, HttpRequest request, PredictionService predictions, PredictionOptions options, CancellationToken ct)
@@ -134,10 +132,31 @@ public static class ModelsApi
             return await Guarded(() => predictions.PredictImagesAsync(runId, images, ct), runId, name);
         }
 
+        using var body = await RequestBody.ReadAsync(request, ct);
+        using (var buffer = new FloatBuffer())
+        {
+            // The fast path: numbers read straight from the body into one buffer. Anything it does not take, and any
+            // instance it refuses, goes the general way below, which names the instance at fault.
+            var shape = new List<int>();
+            if (InstancesJson.TryReadDense(body.Bytes, "instances", buffer, shape))
+            {
+                if (shape[0] > options.MaxInstances)
+                    return Problems.Invalid("instances", $"At most {options.MaxInstances} instances per request; got {shape[0]}.");
+                try
+                {
+                    var dense = await predictions.PredictDenseAsync(runId, [new DenseInput(buffer.Array, [.. shape])], InstancesPath, ct);
+                    return TypedResults.Ok(new PredictResponse(runId, name, dense));
+                }
+                catch (SpecException)
+                {
+                }
+            }
+        }
+
         JsonElement instances;
         try
         {
-            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            using var doc = JsonDocument.Parse(body.Bytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("instances", out var i))
                 return Problems.Invalid("instances", "Expected {\"instances\": [ … ]} with one raw example per item.");
             instances = i.Clone();
@@ -152,6 +171,8 @@ public static class ModelsApi
             return Problems.Invalid("instances", $"At most {options.MaxInstances} instances per request; got {instances.GetArrayLength()}.");
         return await Guarded(() => predictions.PredictAsync(runId, instances, ct), runId, name);
     }
+
+    private static readonly string[] InstancesPath = ["instances"];
 
     private static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> Guarded(
         Func<Task<IReadOnlyList<System.Text.Json.Nodes.JsonObject>>> predict, Guid runId, string? name)

@@ -5,6 +5,8 @@ using TrainingService.Api.Datasets;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Observability;
 using TrainingService.Training.Data;
+using TrainingService.Training.Datasets.Preprocessing;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace TrainingService.Api.Models;
 
@@ -18,21 +20,29 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
     private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.MaxConcurrency));
 
     public Task<IReadOnlyList<JsonObject>> PredictAsync(Guid runId, JsonElement instances, CancellationToken ct) =>
-        RunAsync(runId, codec => codec.Encode(instances), ct);
+        ForwardAsync(runId, model => model.Codec.Encode(instances), Decoded, ct);
+
+    /// <summary>Instances already read into dense buffers (the JSON fast path); they must live until the task ends.</summary>
+    public Task<IReadOnlyList<JsonObject>> PredictDenseAsync(Guid runId, IReadOnlyList<DenseInput> inputs, IReadOnlyList<string> paths, CancellationToken ct) =>
+        ForwardAsync(runId, model => model.Codec.EncodeDense(inputs, paths), Decoded, ct);
 
     public Task<IReadOnlyList<JsonObject>> PredictImagesAsync(Guid runId, IReadOnlyList<byte[]> images, CancellationToken ct) =>
-        RunAsync(runId, codec => codec.EncodeImages(images), ct);
+        ForwardAsync(runId, model => model.Codec.EncodeImages(images), Decoded, ct);
 
-    /// <summary>Measured from arrival to answer: waiting for a slot and restoring the model count, as a caller sees them.</summary>
-    private async Task<IReadOnlyList<JsonObject>> RunAsync(Guid runId, Func<IPredictionCodec, ArrayDataset> encode, CancellationToken ct)
+    private static readonly Func<LoadedModel, IReadOnlyList<Tensor>, IReadOnlyList<JsonObject>> Decoded = (model, outputs) => model.Codec.Decode(outputs);
+
+    /// <summary>One prediction with the run's model: <paramref name="encode"/> makes its inputs, <paramref name="decode"/>
+    /// reads the outputs into the answer (both on the request's thread, inside a dispose scope; the outputs are disposed
+    /// after it). Measured from arrival to answer: waiting for a slot and restoring the model count, as a caller sees them.</summary>
+    public async Task<T> ForwardAsync<T>(Guid runId, Func<LoadedModel, ArrayDataset> encode, Func<LoadedModel, IReadOnlyList<Tensor>, T> decode, CancellationToken ct)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (predictions, name) = options.Value.DynamicBatching ? await BatchedAsync(runId, encode, ct) : await DirectAsync(runId, encode, ct);
+        var (result, name) = options.Value.DynamicBatching ? await BatchedAsync(runId, encode, decode, ct) : await DirectAsync(runId, encode, decode, ct);
         metrics.PredictionServed(name ?? runId.ToString(), System.Diagnostics.Stopwatch.GetElapsedTime(started));
-        return predictions;
+        return result;
     }
 
-    private async Task<(IReadOnlyList<JsonObject> Predictions, string? Name)> DirectAsync(Guid runId, Func<IPredictionCodec, ArrayDataset> encode, CancellationToken ct)
+    private async Task<(T Result, string? Name)> DirectAsync<T>(Guid runId, Func<LoadedModel, ArrayDataset> encode, Func<LoadedModel, IReadOnlyList<Tensor>, T> decode, CancellationToken ct)
     {
         await _slots.WaitAsync(ct);
         try
@@ -40,9 +50,9 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
             return await cache.UseAsync(runId, model =>
             {
                 using var scope = TorchSharp.torch.NewDisposeScope();
-                using var inputs = encode(model.Codec);
+                using var inputs = encode(model);
                 var outputs = model.Session.Predict(inputs);
-                return (model.Codec.Decode(outputs), model.Name);
+                return (decode(model, outputs), model.Name);
             }, ct);
         }
         finally
@@ -52,7 +62,7 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
     }
 
     /// <summary>Encodes and decodes on this request's thread; the forward pass is shared with concurrent requests.</summary>
-    private async Task<(IReadOnlyList<JsonObject> Predictions, string? Name)> BatchedAsync(Guid runId, Func<IPredictionCodec, ArrayDataset> encode, CancellationToken ct)
+    private async Task<(T Result, string? Name)> BatchedAsync<T>(Guid runId, Func<LoadedModel, ArrayDataset> encode, Func<LoadedModel, IReadOnlyList<Tensor>, T> decode, CancellationToken ct)
     {
         var o = options.Value;
         var model = await cache.AcquireAsync(runId, ct);
@@ -63,7 +73,7 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
             ArrayDataset inputs;
             using (TorchSharp.torch.NewDisposeScope())
             {
-                inputs = encode(model.Codec);
+                inputs = encode(model);
                 foreach (var t in inputs.Inputs) t.MoveToOuterDisposeScope();
             }
             using (inputs)
@@ -71,7 +81,7 @@ public sealed class PredictionService(ModelCache cache, IOptions<PredictionOptio
                 var outputs = await batcher.ForwardAsync(inputs.Inputs, ct);
                 using var scope = TorchSharp.torch.NewDisposeScope();
                 foreach (var t in outputs) scope.Attach(t);
-                return (model.Codec.Decode(outputs), model.Name);
+                return (decode(model, outputs), model.Name);
             }
         }
         finally

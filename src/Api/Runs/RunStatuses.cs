@@ -7,7 +7,8 @@ public static class RunStatuses
         "queued: accepted, waiting for an executor. "
         + "running: training on an executor (a run interrupted by a crash or a shutdown goes back to queued and resumes from its last checkpoint). "
         + "succeeded: trained to the end, or stopped early by its EarlyStopping callback; its final weights serve predictions. "
+        + "stopped: a sweep trial ended at a rung by the sweep's early stopping (ASHA); the epochs it finished are its result "
+        + "(error says at which epoch). "
         + "failed: the spec, the data or the engine refused it; error says why. "
-        + "cancelled: stopped on request, or a sweep trial stopped at a rung by the sweep's early stopping (ASHA); "
-        + "the epochs it finished stay recorded.";
+        + "cancelled: stopped on request (or with its sweep or cross-validation run); the epochs it finished stay recorded.";
 }

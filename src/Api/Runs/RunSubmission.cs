@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.CrossValidation;
 using TrainingService.Api.Datasets;
@@ -19,12 +18,9 @@ namespace TrainingService.Api.Runs;
 /// Everything that can be checked without training is checked here (JSON, names, the model's shapes and limits,
 /// the dataset choice and whether the data fits the model), so a refused request writes and queues nothing.
 /// </summary>
-public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingOptions> training, TimeProvider clock, TrainingDbContext db)
+public sealed class RunSubmission(IDatasets datasets, IOptions<TrainingOptions> training, TimeProvider clock, TrainingDbContext db)
 {
     private static readonly string[] TopLevel = ["name", "dataset", "model", "compile", "fit", CrossValidationSpec.Key, InitialWeightsSpec.Key];
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex NamePattern();
 
     /// <summary>Validates <paramref name="body"/>; on success returns a new queued run (not yet saved). The model is
     /// native, or a Keras document (converted here, its compile settings used when the body gives none), or comes
@@ -61,8 +57,8 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         {
             if (nameElement.ValueKind != JsonValueKind.String)
                 errors.Add("name", "Expected a string.");
-            else if (!NamePattern().IsMatch(name = nameElement.GetString()!))
-                errors.Add("name", $"'{name}' is not a valid model name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            else if (!SubmittedWork.IsValidName(name = nameElement.GetString()!))
+                errors.Add("name", $"'{name}' is not a valid model name: use {SubmittedWork.NameRule}.");
         }
 
         var dataset = Section(root, "dataset", required: true, errors);
@@ -115,7 +111,7 @@ public sealed partial class RunSubmission(IDatasets datasets, IOptions<TrainingO
         if (plan is not null && signature is not null)
             errors.AddRange(keras is null ? plan.CheckData(signature) : keras.ToKerasPaths(plan.CheckData(signature)));
 
-        // Issue 7: a run may be cross-validated; its folds are child runs (see CrossValidationService).
+        // A cross-validated run is checked here with the rest of its spec; its folds become child runs later (see CrossValidationService).
         CrossValidationSpec? cv = null;
         if (root.TryGetProperty(CrossValidationSpec.Key, out var cvElement) && cvElement.ValueKind != JsonValueKind.Null)
             cv = CrossValidationSpec.Parse(cvElement, signature, name, errors);

@@ -1,5 +1,4 @@
 using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -8,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Keras;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Models;
 using TrainingService.Api.Security;
 using TrainingService.Api.Observability;
@@ -20,8 +20,6 @@ namespace TrainingService.Api.Runs;
 
 public static class RunsApi
 {
-    public const int MaxBodyBytes = 4 * 1024 * 1024;
-
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/runs").WithTags("Runs").RequireAuthorization(Scopes.RunsRead);
@@ -35,23 +33,27 @@ public static class RunsApi
                              "'spec' (without 'model') and a .keras archive in field 'model'; training starts from its weights " +
                              "(fit.epochs 0 serves them as they are).")
             .Accepts<SubmitRunRequest>("application/json", "multipart/form-data")
-            // JSON bodies are capped at MaxBodyBytes by the handler; multipart may carry a .keras archive.
+            // JSON bodies are capped at SubmittedWork.MaxBodyBytes by the handler; multipart may carry a .keras archive.
             .WithMetadata(new RequestSizeLimitAttribute(KerasUploads.MaxArchiveBytes + 1024 * 1024))
             .WithRequestExample(ApiExamples.SubmitRun)
-            .RequireAuthorization(Scopes.RunsWrite);
+            .RequireAuthorization(Scopes.RunsWrite)
+            .RequireRateLimiting(RequestLimits.Submissions);
         api.MapGet("/", ListRuns).WithName("ListRuns").WithSummary("List runs, newest first");
         api.MapGet("/{id:guid}", GetRun).WithName("GetRun").WithSummary("A run with its status, metrics, summary and spec");
         api.MapGet("/{id:guid}/metrics", GetMetrics).WithName("GetRunMetrics").WithSummary("One row per finished epoch");
         api.MapGet("/{id:guid}/events", StreamEvents).WithName("StreamRunEvents")
-            .WithSummary("Server-Sent Events: status changes and one event per epoch, live");
+            .WithSummary("Server-Sent Events: status changes and one event per epoch, live")
+            .DisableRequestTimeout();
         api.MapPost("/{id:guid}/cancel", CancelRun).WithName("CancelRun").WithSummary("Stop a queued or running run")
             .RequireAuthorization(Scopes.RunsWrite);
         api.MapDelete("/{id:guid}", DeleteRun).WithName("DeleteRun").WithSummary("Cancel if needed, then remove the run, its metrics and weights")
             .RequireAuthorization(Scopes.RunsWrite);
         api.MapGet("/{id:guid}/weights", GetWeights).WithName("GetRunWeights")
-            .WithSummary("Download weights: final (default), best or checkpoint");
+            .WithSummary("Download weights: final (default), best or checkpoint")
+            .DisableRequestTimeout();
         api.MapGet("/{id:guid}/export", RunExport.Export).WithName("ExportRun")
-            .WithSummary("A succeeded run's model with its weights: format=keras (.keras), tfjs (TF.js layers-model zip) or onnx");
+            .WithSummary("A succeeded run's model with its weights: format=keras (.keras), tfjs (TF.js layers-model zip) or onnx")
+            .DisableRequestTimeout();
         return app;
     }
 
@@ -62,6 +64,7 @@ public static class RunsApi
         RunSubmission submission,
         RunQueue queue,
         RunEvents events,
+        Quotas quotas,
         CancellationToken cancellationToken)
     {
         if (idempotencyKey is { Length: 0 or > 200 })
@@ -82,9 +85,8 @@ public static class RunsApi
         }
         else
         {
-            body = await ReadBodyAsync(request, cancellationToken);
-            if (body is null)
-                return Problems.Invalid("$", $"The body must be at most {MaxBodyBytes} bytes.");
+            body = await SubmittedWork.ReadBodyAsync(request, cancellationToken);
+            if (body is null) return SubmittedWork.BodyTooLarge();
         }
         var hash = RunSubmission.Hash(archiveFile is null ? body : [.. body, .. archiveFile]);
 
@@ -109,20 +111,29 @@ public static class RunsApi
 
         run.IdempotencyKey = idempotencyKey;
         run.RequestHash = idempotencyKey is null ? null : hash;
-        db.Runs.Add(run);
-        Audit.Record(db, request.HttpContext.User, "run.submit", run.Id.ToString(), run.Name);
-        if (archive?.Weights is { } initial)
-            db.RunWeights.Add(new RunWeights { RunId = run.Id, Kind = WeightsKind.Initial, Epoch = 0, Data = initial, CreatedAt = run.CreatedAt });
-        try
+        // Checked, written and committed under the owner's lock: two submissions cannot both take the last place.
+        var owner = request.HttpContext.User.Owner() ?? "";
+        await using (var tx = await quotas.BeginAsync(owner, cancellationToken))
         {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException e) when (idempotencyKey is not null && DatabaseSetup.IsUniqueViolation(e))
-        {
-            // Two submissions with the same key raced; the other one won.
-            db.ChangeTracker.Clear();
-            if (await FindByKeyAsync(db, idempotencyKey, cancellationToken) is { } winner) return Replay(winner, hash);
-            throw;
+            if (await quotas.CheckRunAsync(owner, archive?.Weights?.LongLength ?? 0, cancellationToken) is { } refused) return refused;
+            db.Runs.Add(run);
+            Audit.Record(db, request.HttpContext.User, "run.submit", run.Id.ToString(), run.Name);
+            if (archive?.Weights is { } initial)
+                db.RunWeights.Add(new RunWeights { RunId = run.Id, Kind = WeightsKind.Initial, Epoch = 0, Data = initial, CreatedAt = run.CreatedAt });
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
+            }
+            catch (DbUpdateException e) when (idempotencyKey is not null && DatabaseSetup.IsUniqueViolation(e))
+            {
+                // Two submissions with the same key raced; the other one won. (PostgreSQL refuses every statement
+                // in a failed transaction, so it ends before the winner is read.)
+                await tx.RollbackAsync(cancellationToken);
+                db.ChangeTracker.Clear();
+                if (await FindByKeyAsync(db, idempotencyKey, cancellationToken) is { } winner) return Replay(winner, hash);
+                throw;
+            }
         }
 
         queue.Enqueue(run.Id);
@@ -138,19 +149,6 @@ public static class RunsApi
 
     private static Task<Run?> FindByKeyAsync(TrainingDbContext db, string key, CancellationToken ct) =>
         db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.IdempotencyKey == key, ct);
-
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes) return null;
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.ToArray();
-    }
 
     public static async Task<Results<Ok<RunPage>, ValidationProblem>> ListRuns(
         TrainingDbContext db,
@@ -212,60 +210,42 @@ public static class RunsApi
         return TypedResults.ServerSentEvents(RunEventStream(id, after, contexts, events, loggers.CreateLogger(typeof(RunsApi)), cancellationToken));
     }
 
-    /// <summary>Replays finished epochs, then follows the run until it ends. Each round re-reads the database, so
-    /// the stream is right whichever process trains the run; in-process events only make it prompt.</summary>
-    private static async IAsyncEnumerable<SseItem<string>> RunEventStream(
-        Guid id, int afterEpoch, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, ILogger logger,
-        [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>Replays finished epochs, then follows the run until it ends (see <see cref="EventStreams"/>).</summary>
+    private static IAsyncEnumerable<SseItem<string>> RunEventStream(
+        Guid id, int afterEpoch, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, ILogger logger, CancellationToken ct)
     {
         // A scope cannot span a yield (the caller's context comes back with each item), so each line opens its own.
         using (logger.BeginRunScope(id)) logger.LogDebug("Event stream opened after epoch {Epoch}", afterEpoch);
         string? lastStatus = null;
         var lastEpoch = afterEpoch;
-        while (!ct.IsCancellationRequested)
+        return EventStreams.FollowAsync(id, contexts, events, TimeSpan.FromSeconds(1), async (db, token) =>
         {
-            var wake = events.WaitAsync(id, TimeSpan.FromSeconds(1), ct);
-            Run? run;
-            List<EpochMetric> epochs;
-            await using (var db = await contexts.CreateDbContextAsync(ct))
-            {
-                run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, ct);
-                epochs = run is null ? [] : await db.EpochMetrics.AsNoTracking()
-                    .Where(m => m.RunId == id && m.Epoch > lastEpoch).OrderBy(m => m.Epoch).ToListAsync(ct);
-            }
+            var run = await db.Runs.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, token);
             if (run is null)
             {
                 using (logger.BeginRunScope(id)) logger.LogDebug("Event stream ends: the run was deleted");
-                yield return new SseItem<string>(JsonSerializer.Serialize(new { id, status = "deleted" }, Json.Options), "status");
-                yield break;
+                return null;
             }
+            var epochs = await db.EpochMetrics.AsNoTracking()
+                .Where(m => m.RunId == id && m.Epoch > lastEpoch).OrderBy(m => m.Epoch).ToListAsync(token);
+            var items = new List<SseItem<string>>();
             // The status event for a run that has ended goes after its last epochs.
             var status = run.Status.ToWire();
             if (status != lastStatus && !run.Status.IsTerminal())
             {
-                yield return StatusEvent(run);
+                items.Add(StatusEvent(run));
                 lastStatus = status;
             }
             foreach (var m in epochs)
             {
-                yield return new SseItem<string>(JsonSerializer.Serialize(m.AsResponse(), Json.Options), "epoch") { EventId = $"epoch-{m.Epoch}" };
+                items.Add(new SseItem<string>(JsonSerializer.Serialize(m.AsResponse(), Json.Options), "epoch") { EventId = $"epoch-{m.Epoch}" });
                 lastEpoch = m.Epoch;
             }
-            if (run.Status.IsTerminal())
-            {
-                using (logger.BeginRunScope(id)) logger.LogDebug("Event stream ends: the run is {Status} after epoch {Epoch}", run.Status.ToWire(), lastEpoch);
-                yield return StatusEvent(run);
-                yield break;
-            }
-            try
-            {
-                await wake;
-            }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
-        }
+            if (!run.Status.IsTerminal()) return new EventRound(items, Ended: false);
+            using (logger.BeginRunScope(id)) logger.LogDebug("Event stream ends: the run is {Status} after epoch {Epoch}", status, lastEpoch);
+            items.Add(StatusEvent(run));
+            return new EventRound(items, Ended: true);
+        }, ct);
     }
 
     private static SseItem<string> StatusEvent(Run run) =>

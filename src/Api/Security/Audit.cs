@@ -17,11 +17,15 @@ public static class Audit
 {
     /// <summary>Adds an entry to <paramref name="db"/>; it is written by the caller's next SaveChanges.</summary>
     public static void Record(TrainingDbContext db, ClaimsPrincipal user, string action, string? target, string? detail = null) =>
+        Record(db, user.Actor(), user.Owner(), action, target, detail);
+
+    /// <summary>An entry for what the service did on an owner's behalf (<paramref name="actor"/> names the part that acted).</summary>
+    public static void Record(TrainingDbContext db, string actor, string? owner, string action, string? target, string? detail = null) =>
         db.Audit.Add(new AuditEntry
         {
             At = DateTimeOffset.UtcNow,
-            Actor = user.Actor(),
-            Owner = user.Owner(),
+            Actor = actor,
+            Owner = owner,
             Action = action,
             Target = target,
             Detail = detail,

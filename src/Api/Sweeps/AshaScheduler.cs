@@ -27,6 +27,13 @@ public sealed class AshaScheduler(IDbContextFactory<TrainingDbContext> contexts,
             cancellations.TryCancel(runId);
     }
 
+    /// <summary>The rung epoch trial run <paramref name="runId"/> was stopped at; null if it was not stopped.</summary>
+    public int? StoppedAt(Guid runId)
+    {
+        using var db = contexts.CreateDbContext();
+        return db.SweepTrials.AsNoTracking().Where(t => t.RunId == runId).Select(t => t.StoppedAtEpoch).FirstOrDefault();
+    }
+
     /// <summary>After epoch <paramref name="epoch"/> of trial run <paramref name="runId"/> was recorded.</summary>
     public void OnEpoch(Guid runId, Guid sweepId, int epoch, int plannedEpochs)
     {

@@ -25,7 +25,8 @@ public static class SweepReport
         {
             var run = t.RunId is { } id && runs.TryGetValue(id, out var r) ? r : null;
             var status = run is null ? (sweep.Status.IsTerminal() ? "cancelled" : Pending)
-                : t.StoppedAtEpoch is not null && run.Status == RunStatus.Cancelled ? Stopped
+                // Before runs could end stopped, a stopped trial's run ended cancelled; it was stopped all the same.
+                : t.StoppedAtEpoch is not null && run.Status is RunStatus.Stopped or RunStatus.Cancelled ? Stopped
                 : run.Status.ToWire();
             double? seconds = run is { StartedAt: { } s, FinishedAt: { } f } ? Math.Round((f - s).TotalSeconds, 2) : null;
             return new TrialRow(t.Number, status, JsonNode.Parse(t.ParamsJson)!.AsObject(), run?.Id, run?.EpochsCompleted ?? 0, run?.EpochsPlanned ?? 0,

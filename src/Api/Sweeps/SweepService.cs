@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Runs;
+using TrainingService.Api.Security;
 using TrainingService.Api.Tuning;
 using TrainingService.Persistence;
 using TrainingService.Persistence.Runs;
@@ -143,6 +144,8 @@ public sealed class SweepService(
                 SweepId = sweep.Id,
             };
             db.Runs.Add(copy);
+            // The promotion changes what /api/models/{name} serves, so it is audited like a submission.
+            Audit.Record(db, "sweep:" + sweep.Id, sweep.Owner, "model.promote", name, $"run {copy.Id} from trial run {source.Id}");
             (promoted, promotedFrom) = (copy.Id, source.Id);
         }
         await db.SaveChangesAsync(ct);

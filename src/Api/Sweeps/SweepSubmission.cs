@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.CrossValidation;
 using TrainingService.Api.Infrastructure;
@@ -20,13 +19,10 @@ namespace TrainingService.Api.Sweeps;
 /// each choice, the bounds and an inner point of each range, and each drawn trial — so a space that can produce an
 /// invalid model is refused before any trial runs, naming the path and the value.
 /// </summary>
-public sealed partial class SweepSubmission(RunSubmission runs, IOptions<TrainingOptions> training, IOptions<TuningOptions> tuning, TimeProvider clock)
+public sealed class SweepSubmission(RunSubmission runs, IOptions<TrainingOptions> training, IOptions<TuningOptions> tuning, TimeProvider clock)
 {
     private static readonly string[] Keys =
         ["name", "base", "space", "method", "max_trials", "max_concurrent_trials", "objective", "seed", "asha", "promote_to"];
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex NamePattern();
 
     public (Sweep? Sweep, List<SweepTrial> Trials, ValidationErrors Errors) Validate(byte[] body)
     {
@@ -215,8 +211,8 @@ public sealed partial class SweepSubmission(RunSubmission runs, IOptions<Trainin
     private static string? OptionalName(JsonObject root, string key, ValidationErrors errors)
     {
         if (root[key] is null) return null;
-        if (root[key] is JsonValue v && v.TryGetValue<string>(out var s) && NamePattern().IsMatch(s)) return s;
-        errors.Add(key, "Expected a model name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        if (root[key] is JsonValue v && v.TryGetValue<string>(out var s) && SubmittedWork.IsValidName(s)) return s;
+        errors.Add(key, $"Expected a model name: {SubmittedWork.NameRule}.");
         return null;
     }
 

@@ -1,11 +1,11 @@
 using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using TrainingService.Api.Infrastructure;
 using TrainingService.Api.Jobs;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
 using TrainingService.Persistence;
@@ -25,28 +25,35 @@ public static class SweepsApi
                              "(random draws with asynchronous successive halving). promote_to names the model the best trial becomes.")
             .Accepts<JsonElement>("application/json")
             .WithRequestExample(SweepExamples.SubmitSweep)
-            .RequireAuthorization(Scopes.RunsWrite);
+            .RequireAuthorization(Scopes.RunsWrite)
+            .RequireRateLimiting(RequestLimits.Submissions);
         api.MapGet("/", ListSweeps).WithName("ListSweeps").WithSummary("Sweeps, newest first");
         api.MapGet("/{id:guid}", GetSweep).WithName("GetSweep").WithSummary("A sweep with its trials sorted by the objective and its best spec");
         api.MapPost("/{id:guid}/cancel", CancelSweep).WithName("CancelSweep").WithSummary("Stop a sweep and every trial it started")
             .RequireAuthorization(Scopes.RunsWrite);
         api.MapGet("/{id:guid}/events", StreamEvents).WithName("StreamSweepEvents")
-            .WithSummary("Server-Sent Events: sweep status changes and one event per trial change, live");
+            .WithSummary("Server-Sent Events: sweep status changes and one event per trial change, live")
+            .DisableRequestTimeout();
         return app;
     }
 
-    public static async Task<Results<Accepted<SweepResponse>, ValidationProblem>> SubmitSweep(
-        HttpRequest request, TrainingDbContext db, SweepSubmission submission, RunEvents events, CancellationToken cancellationToken)
+    public static async Task<Results<Accepted<SweepResponse>, ValidationProblem, ProblemHttpResult>> SubmitSweep(
+        HttpRequest request, TrainingDbContext db, SweepSubmission submission, RunEvents events, Quotas quotas, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken);
-        if (buffer.Length > RunsApi.MaxBodyBytes) return Problems.Invalid("$", $"The body must be at most {RunsApi.MaxBodyBytes} bytes.");
-        var (sweep, trials, errors) = submission.Validate(buffer.ToArray());
+        var body = await SubmittedWork.ReadBodyAsync(request, cancellationToken);
+        if (body is null) return SubmittedWork.BodyTooLarge();
+        var (sweep, trials, errors) = submission.Validate(body);
         if (sweep is null) return Problems.Invalid(errors);
-        db.Sweeps.Add(sweep);
-        db.SweepTrials.AddRange(trials);
-        Audit.Record(db, request.HttpContext.User, "sweep.submit", sweep.Id.ToString(), sweep.Name);
-        await db.SaveChangesAsync(cancellationToken);
+        var owner = request.HttpContext.User.Owner() ?? "";
+        await using (var tx = await quotas.BeginAsync(owner, cancellationToken))
+        {
+            if (await quotas.CheckSweepAsync(owner, sweep.MaxConcurrentTrials, cancellationToken) is { } refused) return refused;
+            db.Sweeps.Add(sweep);
+            db.SweepTrials.AddRange(trials);
+            Audit.Record(db, request.HttpContext.User, "sweep.submit", sweep.Id.ToString(), sweep.Name);
+            await db.SaveChangesAsync(cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
         events.Notify(sweep.Id);
         return TypedResults.Accepted($"/api/sweeps/{sweep.Id}", await SweepReport.ResponseAsync(db, sweep, cancellationToken));
     }
@@ -123,29 +130,21 @@ public static class SweepsApi
 
     /// <summary>A <c>status</c> event when the sweep's status changes, a <c>trial</c> event when a trial's status,
     /// epochs or objective change; ends with the final status once the sweep and all its trials have ended.</summary>
-    private static async IAsyncEnumerable<SseItem<string>> EventStream(
-        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, [EnumeratorCancellation] CancellationToken ct)
+    private static IAsyncEnumerable<SseItem<string>> EventStream(
+        Guid id, IDbContextFactory<TrainingDbContext> contexts, RunEvents events, CancellationToken ct)
     {
         string? lastStatus = null;
         var seen = new Dictionary<int, string>();
-        while (!ct.IsCancellationRequested)
+        return EventStreams.FollowAsync(id, contexts, events, TimeSpan.FromMilliseconds(500), async (db, token) =>
         {
-            var wake = events.WaitAsync(id, TimeSpan.FromMilliseconds(500), ct);
-            SweepResponse? sweep;
-            await using (var db = await contexts.CreateDbContextAsync(ct))
-            {
-                var row = await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, ct);
-                sweep = row is null ? null : await SweepReport.ResponseAsync(db, row, ct);
-            }
-            if (sweep is null)
-            {
-                yield return new SseItem<string>(JsonSerializer.Serialize(new { id, status = "deleted" }, Json.Options), "status");
-                yield break;
-            }
+            var row = await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, token);
+            if (row is null) return null;
+            var sweep = await SweepReport.ResponseAsync(db, row, token);
+            var items = new List<SseItem<string>>();
             var ended = sweep.Status is "succeeded" or "failed" or "cancelled";
             if (sweep.Status != lastStatus && !ended)
             {
-                yield return Status(sweep);
+                items.Add(Status(sweep));
                 lastStatus = sweep.Status;
             }
             foreach (var t in sweep.Trials.OrderBy(t => t.Number))
@@ -153,22 +152,12 @@ public static class SweepsApi
                 var key = $"{t.Status}/{t.EpochsCompleted}/{t.Objective}";
                 if (seen.TryGetValue(t.Number, out var k) && k == key) continue;
                 seen[t.Number] = key;
-                yield return new SseItem<string>(JsonSerializer.Serialize(t, Json.Options), "trial");
+                items.Add(new SseItem<string>(JsonSerializer.Serialize(t, Json.Options), "trial"));
             }
-            if (ended && sweep.Trials.All(t => t.Status is not ("queued" or "running")))
-            {
-                yield return Status(sweep);
-                yield break;
-            }
-            try
-            {
-                await wake;
-            }
-            catch (OperationCanceledException)
-            {
-                yield break;
-            }
-        }
+            if (!ended || sweep.Trials.Any(t => t.Status is "queued" or "running")) return new EventRound(items, Ended: false);
+            items.Add(Status(sweep));
+            return new EventRound(items, Ended: true);
+        }, ct);
     }
 
     private static SseItem<string> Status(SweepResponse s) =>

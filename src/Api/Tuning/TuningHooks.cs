@@ -25,6 +25,9 @@ public sealed class TuningHooks(AshaScheduler scheduler) : ITrainingHooks
         return new TrialObserver(recorder, scheduler, run.Id, sweepId, run.EpochsPlanned);
     }
 
+    public string? StoppedBy(Guid runId) =>
+        scheduler.StoppedAt(runId) is { } epoch ? $"Stopped by the sweep's early stopping at its rung at epoch {epoch}." : null;
+
     private sealed class FoldRunData(FoldSplitter? splitter) : IRunData
     {
         public Training.Datasets.Preprocessing.FitOn? FitOn => splitter is null ? null : splitter.FitOn;

@@ -6,6 +6,9 @@ public enum RunStatus
     Queued,
     Running,
     Succeeded,
+    /// <summary>Ended before its planned epochs by the sweep it is a trial of (early stopping at a rung); its recorded
+    /// epochs are its result.</summary>
+    Stopped,
     Failed,
     Cancelled,
 }
@@ -13,7 +16,7 @@ public enum RunStatus
 public static class RunStatusExtensions
 {
     public static bool IsTerminal(this RunStatus status) =>
-        status is RunStatus.Succeeded or RunStatus.Failed or RunStatus.Cancelled;
+        status is RunStatus.Succeeded or RunStatus.Stopped or RunStatus.Failed or RunStatus.Cancelled;
 
     public static string ToWire(this RunStatus status) => status.ToString().ToLowerInvariant();
 

@@ -45,8 +45,19 @@ public static class KerasVariables
                 w.Add(scope, "kernel", w.Get(prefix + "weight").t());
                 if (d.UseBias) w.Add(scope, "bias", w.Get(prefix + "bias"));
                 break;
-            case Conv1D or Conv2D or Conv2DTranspose:
+            case BaseConv:
                 w.Add(scope, "kernel", ChannelsLastKernel(w.Get(prefix + "weight")));
+                if (w.Has(prefix + "bias")) w.Add(scope, "bias", w.Get(prefix + "bias"));
+                break;
+            case BaseSeparableConv sc:
+                w.Add(scope, "depthwise_kernel", DepthwiseKernel(w.Get(prefix + "depthwise_weight"), sc.DepthMultiplier));
+                w.Add(scope, "pointwise_kernel", ChannelsLastKernel(w.Get(prefix + "pointwise_weight")));
+                if (w.Has(prefix + "bias")) w.Add(scope, "bias", w.Get(prefix + "bias"));
+                break;
+            case BaseDepthwiseConv dc:
+                // Keras 3 names it "kernel", Keras 2 and TF.js "depthwise_kernel"; .keras files number variables, TF.js
+                // matches names.
+                w.Add(scope, "depthwise_kernel", DepthwiseKernel(w.Get(prefix + "weight"), dc.DepthMultiplier));
                 if (w.Has(prefix + "bias")) w.Add(scope, "bias", w.Get(prefix + "bias"));
                 break;
             case Embedding:
@@ -96,6 +107,13 @@ public static class KerasVariables
         var rank = (int)kernel.dim();
         long[] order = [.. Enumerable.Range(2, rank - 2).Select(i => (long)i), 1, 0];
         return kernel.permute(order);
+    }
+
+    /// <summary>torch's grouped (in·m, 1, k…) as Keras's depthwise (k…, in, m).</summary>
+    private static Tensor DepthwiseKernel(Tensor kernel, int multiplier)
+    {
+        var k = ChannelsLastKernel(kernel);   // (k…, 1, in·m)
+        return k.reshape([.. k.shape[..^2], k.shape[^1] / multiplier, multiplier]);
     }
 
     private static string Join(string a, string b) => a.Length == 0 ? b : $"{a}/{b}";

@@ -48,6 +48,23 @@ internal static class KerasWeights
                 if (d.UseBias) state[prefix + "bias"] = v[1];
                 break;
             }
+            case BaseSeparableConv sc:
+            {
+                var v = r.Vars(group, sc.UseBias ? 3 : 2);
+                if (v is null) return;
+                state[prefix + "depthwise_weight"] = ChannelsFirstKernel(DepthwiseAsGrouped(v[0]));
+                state[prefix + "pointwise_weight"] = ChannelsFirstKernel(v[1]);
+                if (sc.UseBias) state[prefix + "bias"] = v[2];
+                break;
+            }
+            case BaseDepthwiseConv dc:
+            {
+                var v = r.Vars(group, dc.UseBias ? 2 : 1);
+                if (v is null) return;
+                state[prefix + "weight"] = ChannelsFirstKernel(DepthwiseAsGrouped(v[0]));
+                if (dc.UseBias) state[prefix + "bias"] = v[1];
+                break;
+            }
             case BaseConv c:
             {
                 var v = r.Vars(group, c.UseBias ? 2 : 1);
@@ -126,6 +143,11 @@ internal static class KerasWeights
     /// <summary>Keras's [a|b|c] gate blocks (rows of the transposed kernel) as [b|a|c]: GRU's [z|r|h] to torch's [r|z|n].</summary>
     private static Tensor SwapFirstTwoGates(Tensor rows, long units) =>
         cat([rows.narrow(0, units, units), rows.narrow(0, 0, units), rows.narrow(0, 2 * units, rows.shape[0] - 2 * units)]);
+
+    /// <summary>A depthwise kernel (k…, in, m) as a grouped one (k…, 1, in·m): output channel c·m + j, as TensorFlow
+    /// orders them. A file's kernel of another rank is left as it is, for the shape check to report.</summary>
+    private static Tensor DepthwiseAsGrouped(Tensor kernel) =>
+        kernel.dim() < 3 ? kernel : kernel.reshape([.. kernel.shape[..^2], 1, kernel.shape[^2] * kernel.shape[^1]]);
 
     /// <summary>Keras's (spatial…, in, out) kernel as torch's (out, in, spatial…); Conv2DTranspose's (kh, kw, out, in)
     /// becomes (in, out, kh, kw), which is what torch's transposed convolution takes.</summary>

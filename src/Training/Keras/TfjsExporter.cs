@@ -31,6 +31,10 @@ public static class TfjsExporter
                 errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TensorFlow.js has no GRU with reset_after=true (the Keras default); export as keras or onnx, or train with reset_after=false"));
             if (node.Layer is TimeDistributed)
                 errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TimeDistributed is not exported to TensorFlow.js; export as keras"));
+            else if (!TfjsLayers.Contains(LayerRegistry.NameOf(node.Layer.GetType())))
+                errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TensorFlow.js 4.x has no {LayerRegistry.NameOf(node.Layer.GetType())} layer; export as keras or onnx"));
+            else if (node.Layer is BaseConv { Groups: > 1 })
+                errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TensorFlow.js convolutions have no groups; export as keras or onnx"));
         }
         if (errors.Count > 0) throw new SpecException(errors);
 
@@ -77,6 +81,18 @@ public static class TfjsExporter
         }
         return output.ToArray();
     }
+
+    /// <summary>The layer classes tfjs-layers 4.22 registers for deserialization (its <c>className</c>s).</summary>
+    private static readonly HashSet<string> TfjsLayers = new(StringComparer.Ordinal)
+    {
+        "InputLayer", "Activation", "Add", "AlphaDropout", "Average", "AveragePooling1D", "AveragePooling2D", "BatchNormalization",
+        "Bidirectional", "CenterCrop", "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Conv3D", "Cropping2D", "Dense",
+        "DepthwiseConv2D", "Dot", "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GaussianDropout", "GaussianNoise",
+        "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "LSTM", "LayerNormalization",
+        "LeakyReLU", "Masking", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "Multiply", "PReLU", "Permute", "ReLU",
+        "RepeatVector", "Rescaling", "Reshape", "Resizing", "SeparableConv2D", "SimpleRNN", "Softmax", "SpatialDropout1D",
+        "ThresholdedReLU", "TimeDistributed", "UpSampling2D", "ZeroPadding2D",
+    };
 
     private static Layer Inner(Layer layer) => layer switch
     {

@@ -2,9 +2,8 @@ using static TorchSharp.torch;
 
 namespace TrainingService.Training.Layers;
 
-/// <summary>The module of a <see cref="BaseConv"/>: computes in a channels-first view of the channels-last input.
-/// "same" padding that splits evenly goes to the convolution; an uneven split (the extra goes at the end, as in
-/// Keras) and "causal" padding are applied with an explicit pad first.</summary>
+/// <summary>The module of a <see cref="BaseConv"/>: computes in a channels-first view of the channels-last input
+/// (<see cref="Convolve"/>, shared with the depthwise and separable convolutions).</summary>
 internal sealed class ConvModule : KernelModule
 {
     private readonly BaseConv _c;
@@ -15,34 +14,45 @@ internal sealed class ConvModule : KernelModule
         _c = c;
     }
 
-    public override Tensor Forward(Tensor input, ForwardContext context)
+    public override Tensor Forward(Tensor input, ForwardContext context) =>
+        Activate(Convolve(input, Weight, Bias, _c.Padding, _c.KernelSize, _c.Strides, _c.DilationRate, _c.Groups), context);
+
+    /// <summary>
+    /// A convolution of a channels-last input with a torch-layout weight <c>(out, in / groups, k…)</c>, returned
+    /// channels-last. "same" padding that splits evenly goes to the convolution; an uneven split (the extra goes at the
+    /// end, as in Keras) and "causal" padding are applied with an explicit pad first.
+    /// </summary>
+    public static Tensor Convolve(Tensor input, Tensor weight, Tensor? bias, string padding, int[] kernel, int[] strides, int[] dilation, long groups)
     {
-        var rank = _c.Rank;
+        var rank = kernel.Length;
         var x = input.permute(Layout.ToChannelsFirst(rank));
+        // libtorch's CPU grouped convolution reads a channels-last strided input wrongly (the permuted view above is
+        // exactly that layout): the grouped case gets a dense copy. Covered by a hand-computed test.
+        if (groups > 1) x = x.contiguous();
         var symmetric = new long[rank];
-        if (_c.Padding != "valid")
+        if (padding != "valid")
         {
             var pad = new long[2 * rank];   // F.pad lists the last axis first
             for (var i = 0; i < rank; i++)
             {
-                var (before, after) = _c.Padding == "causal"
-                    ? (Padding.EffectiveKernel(_c.KernelSize[i], _c.DilationRate[i]) - 1, 0)
-                    : Padding.Same((int)input.shape[1 + i], _c.KernelSize[i], _c.Strides[i], _c.DilationRate[i]);
+                var (before, after) = padding == "causal"
+                    ? (Padding.EffectiveKernel(kernel[i], dilation[i]) - 1, 0)
+                    : Padding.Same((int)input.shape[1 + i], kernel[i], strides[i], dilation[i]);
                 pad[2 * (rank - 1 - i)] = before;
                 pad[2 * (rank - 1 - i) + 1] = after;
             }
-            if (_c.Padding == "same" && Enumerable.Range(0, rank).All(i => pad[2 * i] == pad[2 * i + 1]))
+            if (padding == "same" && Enumerable.Range(0, rank).All(i => pad[2 * i] == pad[2 * i + 1]))
                 for (var i = 0; i < rank; i++) symmetric[i] = pad[2 * (rank - 1 - i)];
             else if (pad.Any(p => p > 0)) x = nn.functional.pad(x, pad);
         }
-        var strides = _c.Strides.Select(s => (long)s).ToArray();
-        var dilation = _c.DilationRate.Select(d => (long)d).ToArray();
+        var s = strides.Select(v => (long)v).ToArray();
+        var d = dilation.Select(v => (long)v).ToArray();
         var z = rank switch
         {
-            1 => nn.functional.conv1d(x, Weight, Bias, stride: strides[0], padding: symmetric[0], dilation: dilation[0], groups: _c.Groups),
-            2 => nn.functional.conv2d(x, Weight, Bias, strides: strides, padding: symmetric, dilation: dilation, groups: _c.Groups),
-            _ => nn.functional.conv3d(x, Weight, Bias, strides: strides, padding: symmetric, dilation: dilation, groups: _c.Groups),
+            1 => nn.functional.conv1d(x, weight, bias, stride: s[0], padding: symmetric[0], dilation: d[0], groups: groups),
+            2 => nn.functional.conv2d(x, weight, bias, strides: s, padding: symmetric, dilation: d, groups: groups),
+            _ => nn.functional.conv3d(x, weight, bias, strides: s, padding: symmetric, dilation: d, groups: groups),
         };
-        return Activate(z.permute(Layout.ToChannelsLast(rank)), context);
+        return z.permute(Layout.ToChannelsLast(rank));
     }
 }

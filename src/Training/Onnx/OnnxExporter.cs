@@ -75,6 +75,16 @@ public static class OnnxExporter
                 return x[0];
             case Dropout or SpatialDropout1D or SpatialDropout2D:
                 return x[0];
+            case RandomFlip or BaseRandomAffine or RandomContrast:
+                return x[0];   // augmentation: identity in inference
+            case CenterCrop cc:
+            {
+                var image = node.InputShapes[0];
+                if (image[0] < cc.Height || image[1] < cc.Width)
+                    throw new NotSupportedException($"only a crop of a larger image is exported (the input is {image}); export as keras");
+                long top = (image[0] - cc.Height) / 2, left = (image[1] - cc.Width) / 2;
+                return b.Node("Slice", [x[0], b.Ints($"{n}/starts", [top, left]), b.Ints($"{n}/ends", [top + cc.Height, left + cc.Width]), b.Ints($"{n}/axes", [1, 2])], n);
+            }
             case Dense d:
             {
                 var kernel = V("kernel");
@@ -84,7 +94,7 @@ public static class OnnxExporter
             }
             case Activation a:
                 return Activate(b, x[0], a.Function, n);
-            case Conv1D or Conv2D:
+            case BaseConv or BaseDepthwiseConv:
                 return Convolution(b, node, x[0], vars);
             case MaxPooling1D or MaxPooling2D or AveragePooling1D or AveragePooling2D:
                 return Pool(b, node, x[0]);
@@ -185,6 +195,8 @@ public static class OnnxExporter
     {
         var spatial = kernel.Length;
         var pads = new long[2 * spatial];
+        if (padding == "causal")
+            for (var i = 0; i < spatial; i++) pads[i] = Padding.EffectiveKernel(kernel[i], dilation[i]) - 1;
         if (padding != "same") return pads;
         for (var i = 0; i < spatial; i++)
         {
@@ -195,33 +207,74 @@ public static class OnnxExporter
         return pads;
     }
 
+    /// <summary>A convolution, depthwise convolution (ONNX Conv with one group per input channel) or separable
+    /// convolution (that, then a 1×…×1 Conv), each between transposes to channels-first and back.</summary>
     private static string Convolution(Builder b, LayerNode node, string x, List<KerasVariable> vars)
     {
         var n = node.Name;
-        var (filters, kernelSize, strides, padding, dilation, groups, useBias, activation) = node.Layer switch
-        {
-            Conv1D c => (c.Filters, c.KernelSize, c.Strides, c.Padding, c.DilationRate, c.Groups, c.UseBias, c.Activation),
-            Conv2D c => (c.Filters, c.KernelSize, c.Strides, c.Padding, c.DilationRate, c.Groups, c.UseBias, c.Activation),
-            _ => throw new NotSupportedException("not a convolution"),
-        };
-        if (padding is not ("valid" or "same")) throw new NotSupportedException($"padding '{padding}' is not exported");
-        var rank = node.InputShapes[0].Rank + 1;
-        var kernel = vars.Single(v => v.Name == "kernel" && v.Scope == "");
-        // Keras (k…, in, out) → ONNX (out, in, k…).
-        using var k = tensor(kernel.Data, kernel.Shape);
-        long[] order = [rank - 1, rank - 2, .. Enumerable.Range(0, rank - 2).Select(i => (long)i)];
-        using var w = k.permute(order).contiguous();
+        var input = node.InputShapes[0];
+        var rank = input.Rank + 1;
+        KerasVariable V(string name) => vars.Single(v => v.Name == name && v.Scope == "");
         var xt = b.Node("Transpose", [x], $"{n}/to_channels_first", OnnxAttribute.IntList("perm", ToChannelsFirst(rank)));
-        List<string> ins = [xt, b.Const($"{n}/kernel", w.shape, w.data<float>().ToArray())];
-        if (useBias) ins.Add(b.Const($"{n}/bias", [filters], vars.Single(v => v.Name == "bias" && v.Scope == "").Data));
-        var y = b.Node("Conv", ins, $"{n}/conv",
+        string y;
+        string? activation;
+        switch (node.Layer)
+        {
+            case BaseConvTranspose:
+                throw new NotSupportedException("transposed convolutions are not exported to ONNX yet; export as keras or tfjs");
+            case BaseConv c:
+            {
+                // Keras (k…, in, out) → ONNX (out, in, k…).
+                y = Conv(b, $"{n}/conv", xt, Kernel(V("kernel"), 1), c.UseBias ? V("bias").Data : null, c.KernelSize, c.Strides, c.DilationRate,
+                    Pads(input, c.KernelSize, c.Strides, c.DilationRate, c.Padding), c.Groups);
+                activation = c.Activation;
+                break;
+            }
+            case BaseSeparableConv sc:
+            {
+                var ones = sc.KernelSize.Select(_ => 1).ToArray();
+                var d = Conv(b, $"{n}/depthwise", xt, Kernel(V("depthwise_kernel"), sc.DepthMultiplier), null, sc.KernelSize, sc.Strides, sc.DilationRate,
+                    Pads(input, sc.KernelSize, sc.Strides, sc.DilationRate, sc.Padding), input.Last);
+                y = Conv(b, $"{n}/pointwise", d, Kernel(V("pointwise_kernel"), 1), sc.UseBias ? V("bias").Data : null, ones, ones, ones,
+                    new long[2 * ones.Length], 1);
+                activation = sc.Activation;
+                break;
+            }
+            case BaseDepthwiseConv dc:
+                y = Conv(b, $"{n}/conv", xt, Kernel(V("depthwise_kernel"), dc.DepthMultiplier), dc.UseBias ? V("bias").Data : null, dc.KernelSize, dc.Strides,
+                    dc.DilationRate, Pads(input, dc.KernelSize, dc.Strides, dc.DilationRate, dc.Padding), input.Last);
+                activation = dc.Activation;
+                break;
+            default:
+                throw new NotSupportedException("not a convolution");
+        }
+        y = b.Node("Transpose", [y], $"{n}/to_channels_last", OnnxAttribute.IntList("perm", ToChannelsLast(rank)));
+        return Activate(b, y, activation ?? "linear", n);
+    }
+
+    /// <summary>A Keras kernel (k…, in, out) as ONNX's (out, in, k…); a depthwise kernel (k…, in, m) first becomes the
+    /// grouped (k…, 1, in·m) (<paramref name="depthwise"/> > 0 marks it).</summary>
+    private static (long[] Shape, float[] Data) Kernel(KerasVariable kernel, int depthwise)
+    {
+        using var k0 = tensor(kernel.Data, kernel.Shape);
+        var spatial = kernel.Shape.Length - 2;
+        using var k = kernel.Name == "depthwise_kernel" ? k0.reshape([.. kernel.Shape[..spatial], 1, kernel.Shape[spatial] * depthwise]) : k0.alias();
+        long[] order = [spatial + 1, spatial, .. Enumerable.Range(0, spatial).Select(i => (long)i)];
+        using var w = k.permute(order).contiguous();
+        return (w.shape, w.data<float>().ToArray());
+    }
+
+    private static string Conv(Builder b, string name, string x, (long[] Shape, float[] Data) kernel, float[]? bias, int[] kernelSize, int[] strides,
+        int[] dilation, long[] pads, long group)
+    {
+        List<string> ins = [x, b.Const($"{name}/kernel", kernel.Shape, kernel.Data)];
+        if (bias is not null) ins.Add(b.Const($"{name}/bias", [bias.Length], bias));
+        return b.Node("Conv", ins, name,
             OnnxAttribute.IntList("kernel_shape", [.. kernelSize.Select(v => (long)v)]),
             OnnxAttribute.IntList("strides", [.. strides.Select(v => (long)v)]),
             OnnxAttribute.IntList("dilations", [.. dilation.Select(v => (long)v)]),
-            OnnxAttribute.IntList("pads", Pads(node.InputShapes[0], kernelSize, strides, dilation, padding)),
-            OnnxAttribute.Int("group", groups));
-        y = b.Node("Transpose", [y], $"{n}/to_channels_last", OnnxAttribute.IntList("perm", ToChannelsLast(rank)));
-        return Activate(b, y, activation ?? "linear", n);
+            OnnxAttribute.IntList("pads", pads),
+            OnnxAttribute.Int("group", group));
     }
 
     private static string Pool(Builder b, LayerNode node, string x)

@@ -49,6 +49,55 @@ public static class ExportModels
           {"type": "Dense", "units": 2}]}
         """;
 
+    public const string ConvFamily2D = """
+        {"input_shape": [8, 8, 4], "layers": [
+          {"type": "Conv2D", "filters": 4, "kernel_size": 3, "groups": 2, "padding": "same", "activation": "relu"},
+          {"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"},
+          {"type": "SeparableConv2D", "filters": 3, "kernel_size": 2, "depth_multiplier": 2, "activation": "tanh"},
+          {"type": "Flatten"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
+    /// <summary>The 2-D convolutions TensorFlow.js has (no groups there).</summary>
+    public const string DepthwiseSeparable2D = """
+        {"input_shape": [7, 6, 3], "layers": [
+          {"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 2, "padding": "same", "activation": "relu"},
+          {"type": "SeparableConv2D", "filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"},
+          {"type": "Flatten"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
+    public const string ConvFamily1D = """
+        {"input_shape": [9, 3], "layers": [
+          {"type": "Conv1D", "filters": 4, "kernel_size": 3, "padding": "causal", "groups": 1},
+          {"type": "DepthwiseConv1D", "kernel_size": 2, "depth_multiplier": 2},
+          {"type": "SeparableConv1D", "filters": 4, "kernel_size": 3, "depth_multiplier": 2, "padding": "same"},
+          {"type": "Conv1D", "filters": 4, "kernel_size": 2, "groups": 2},
+          {"type": "GlobalAveragePooling1D"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
+    public const string Conv3D = """
+        {"input_shape": [4, 5, 4, 2], "layers": [
+          {"type": "Conv3D", "filters": 3, "kernel_size": 2, "strides": [1, 2, 1], "padding": "same", "activation": "relu"},
+          {"type": "Flatten"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
+    /// <summary>Augmentation (identity in inference) and a centre crop in front of a small CNN.</summary>
+    public const string Augmented = """
+        {"input_shape": [9, 8, 2], "layers": [
+          {"type": "RandomFlip"},
+          {"type": "RandomRotation", "factor": 0.1},
+          {"type": "RandomZoom", "height_factor": 0.1},
+          {"type": "RandomTranslation", "height_factor": 0.1, "width_factor": 0.1},
+          {"type": "RandomContrast", "factor": 0.2},
+          {"type": "CenterCrop", "height": 6, "width": 6},
+          {"type": "Conv2D", "filters": 2, "kernel_size": 3},
+          {"type": "Flatten"},
+          {"type": "Dense", "units": 2}]}
+        """;
+
     private const string Compile = """{"optimizer": "adam", "loss": "mse"}""";
 
     /// <summary>The plan and a session whose weights are seeded values, BatchNormalization statistics included.</summary>

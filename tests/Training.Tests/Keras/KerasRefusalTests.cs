@@ -28,8 +28,8 @@ public class KerasRefusalTests
 
     [Fact]
     public void UnsupportedLayer_IsRefusedAtItsClassName() =>
-        Refused(Sequential(Input + """, {"class_name": "Conv3D", "config": {"filters": 2, "kernel_size": [3, 3, 3]}}"""),
-            "model.config.layers[1].class_name", "layer \"Conv3D\" is not supported; supported layers: Activation, ActivityRegularization, Add");
+        Refused(Sequential(Input + """, {"class_name": "ConvLSTM2D", "config": {"filters": 2, "kernel_size": [3, 3]}}"""),
+            "model.config.layers[1].class_name", "layer \"ConvLSTM2D\" is not supported; supported layers: Activation, ActivityRegularization, Add");
 
     [Fact]
     public void Keras3CustomLayer_IsRefusedAtItsRegisteredName() =>
@@ -128,7 +128,7 @@ public class KerasRefusalTests
     [Fact]
     public void EveryRefusal_IsReportedAtOnce()
     {
-        var errors = Errors(Sequential(Input + """, {"class_name": "Conv3D", "config": {}}, {"class_name": "Dense", "config": {"units": 2, "dtype": "float64"}}, """
+        var errors = Errors(Sequential(Input + """, {"class_name": "ConvLSTM2D", "config": {}}, {"class_name": "Dense", "config": {"units": 2, "dtype": "float64"}}, """
             + """{"class_name": "Dense", "config": {"units": 2, "quantization_config": {"mode": "int8"}}}"""));
         Assert.Equal(["model.config.layers[1].class_name", "model.config.layers[2].config.dtype", "model.config.layers[3].config.quantization_config"],
             errors.Select(e => e.Path).ToArray());

@@ -98,6 +98,10 @@ public class ModelExportTests
     [InlineData(ExportModels.Lstm)]
     [InlineData(ExportModels.Gru)]
     [InlineData(ExportModels.GruResetBefore)]
+    [InlineData(ExportModels.ConvFamily2D)]
+    [InlineData(ExportModels.ConvFamily1D)]
+    [InlineData(ExportModels.Conv3D)]
+    [InlineData(ExportModels.Augmented)]
     public void KerasExport_RoundTripsThroughTheImporter_PredictingTheSame(string model)
     {
         var (plan, session) = ExportModels.Build(model);
@@ -119,6 +123,10 @@ public class ModelExportTests
     [InlineData(ExportModels.Lstm)]
     [InlineData(ExportModels.Gru)]
     [InlineData(ExportModels.GruResetBefore)]
+    [InlineData(ExportModels.ConvFamily2D)]
+    [InlineData(ExportModels.ConvFamily1D)]
+    [InlineData(ExportModels.Conv3D)]
+    [InlineData(ExportModels.Augmented)]
     public void OnnxExport_LoadsInOnnxRuntime_AndPredictsWhatTheEnginePredicts(string model)
     {
         var (plan, session) = ExportModels.Build(model);

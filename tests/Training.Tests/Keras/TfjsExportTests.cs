@@ -24,6 +24,8 @@ public class TfjsExportTests(ITestOutputHelper output)
     [InlineData(ExportModels.Cnn)]
     [InlineData(ExportModels.Lstm)]
     [InlineData(ExportModels.GruResetBefore)]
+    [InlineData(ExportModels.DepthwiseSeparable2D)]
+    [InlineData(ExportModels.Conv3D)]
     public void TfjsExport_LoadsInTensorFlowJs_AndPredictsWhatTheEnginePredicts(string model)
     {
         var folder = Setup.Value;
@@ -71,6 +73,17 @@ public class TfjsExportTests(ITestOutputHelper output)
         var error = Assert.Single(e.Errors);
         Assert.Equal("model.layers[0]", error.Path);
         Assert.Contains("reset_after", error.Message);
+    }
+
+    [Theory]
+    [InlineData(ExportModels.ConvFamily1D, "model.layers[1]", "no DepthwiseConv1D")]
+    [InlineData(ExportModels.ConvFamily2D, "model.layers[0]", "groups")]
+    public void TfjsExport_RefusesWhatTensorFlowJsLacks_NamingTheLayer(string model, string path, string reason)
+    {
+        var (plan, session) = ExportModels.Build(model);
+        using var _ = session;
+        var e = Assert.Throws<SpecException>(() => TfjsExporter.Export(plan.Model, ExportModels.State(session), "m"));
+        Assert.Contains(e.Errors, x => x.Path == path && x.Message.Contains(reason, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -46,9 +46,16 @@ public sealed record FittedPreprocessing
 
     /// <summary>Turns a JSON array of raw instances into model inputs (one float32/int64 tensor per input).
     /// Throws <see cref="Specs.SpecException"/> naming the instance (<c>instances[3]</c>) and the expected form.</summary>
-    public Tensor[] PrepareInstances(JsonElement instances)
+    public Tensor[] PrepareInstances(JsonElement instances) => Transform(InstanceConverter.ToRaw(this, instances));
+
+    /// <summary>Instances already read into dense buffers, one per input in model order, in the stored (raw) units
+    /// and shaped like a stored example or like the model input. Throws <see cref="Specs.SpecException"/> at
+    /// <paramref name="paths"/>[k] when input k has the wrong shape or values.</summary>
+    public Tensor[] PrepareDense(IReadOnlyList<DenseInput> inputs, IReadOnlyList<string> paths) =>
+        Transform(InstanceConverter.DenseToRaw(this, inputs, paths));
+
+    private Tensor[] Transform(Tensor[] raw)
     {
-        var raw = InstanceConverter.ToRaw(this, instances);
         try
         {
             using var rng = new Generator(0);

@@ -55,6 +55,65 @@ internal static class InstanceConverter
         return result.ToArray();
     }
 
+    /// <summary>Dense instances (one buffer per input, model order) → stored-form tensors. Only plain array inputs take
+    /// them: a CSV row or a text is not a tensor until its own encoding has run.</summary>
+    public static Tensor[] DenseToRaw(FittedPreprocessing fp, IReadOnlyList<DenseInput> inputs, IReadOnlyList<string> paths)
+    {
+        if (inputs.Count != fp.Inputs.Count)
+            throw new SpecException(inputs.Count == 0 ? "inputs" : paths[0], $"this model takes {fp.Inputs.Count} input(s) ({string.Join(", ", fp.Inputs.Select(i => i.Name))}); got {inputs.Count}.");
+        var result = new List<Tensor>(inputs.Count);
+        try
+        {
+            for (var k = 0; k < inputs.Count; k++)
+            {
+                var (f, input, path) = (fp.Inputs[k], inputs[k], paths[k]);
+                if (f.Columns is not null || f.Text is not null)
+                    throw new SpecException(path, $"input '{f.Name}' takes {(f.Text is not null ? "raw text" : "CSV records keyed by column")}, not a tensor; send them as instances.");
+                var shape = input.Shape;
+                // A model with one number per example also takes the instances as a flat list of numbers (TF Serving's example).
+                if (shape.Length == 1 && f.RawShape.Aggregate(1L, (a, d) => a * d) == 1) shape = [shape[0], .. f.RawShape];
+                var example = shape.Skip(1).ToArray();
+                if (shape.Length == 0 || shape[0] < 1 || !(example.SequenceEqual(f.RawShape) || example.SequenceEqual(f.Shape)))
+                    throw new SpecException(path, $"has shape [{string.Join(", ", shape)}]; expected [n, …] with each instance {Describe(f)}.");
+                if (shape[0] != inputs[0].Shape[0])
+                    throw new SpecException(path, $"has {shape[0]} instances; the first input has {inputs[0].Shape[0]}.");
+                var count = (int)input.Count;
+                var values = input.Values.AsSpan(0, count);
+                if (f.RawDType == "uint8")
+                {
+                    foreach (var v in values)
+                    {
+                        if (v is < 0 or > 255 || v != MathF.Floor(v))
+                            throw new SpecException(path, "pixel values must be integers 0-255, as the dataset stores them.");
+                    }
+                }
+                result.Add(FromBuffer(f, input.Values, count, shape[0]));
+            }
+            return result.ToArray();
+        }
+        catch
+        {
+            foreach (var t in result) t.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies the buffer into a new tensor (the buffer is the caller's, often pooled, so it is never shared).</summary>
+    private static Tensor FromBuffer(FittedInput f, float[] values, int count, long n)
+    {
+        long[] shape = [n, .. f.RawShape.Select(d => (long)d)];
+        if (shape.Aggregate(1L, (a, d) => a * d) != count)
+            throw new SpecException("", $"holds {count} numbers; {n} instance(s) of {Describe(f)} take {shape.Aggregate(1L, (a, d) => a * d)}.");
+        using var t = empty(shape, ScalarType.Float32);
+        MemoryMarshal.AsBytes(values.AsSpan(0, count)).CopyTo(t.bytes);
+        return f.RawDType switch
+        {
+            "uint8" => t.to_type(ScalarType.Byte),
+            "int32" => t.to_type(ScalarType.Int32),
+            _ => t.alias(),
+        };
+    }
+
     public static Tensor[] ImagesToRaw(FittedPreprocessing fp, IReadOnlyList<byte[]> images)
     {
         if (fp.Kind != DatasetKind.Images || fp.Inputs.Count != 1)
@@ -108,13 +167,22 @@ internal static class InstanceConverter
         return tensor(rows.SelectMany(r => r).ToArray()).reshape(items.Length, f.Shape[0]);
     }
 
+    /// <summary>Longest text instance: far above any review the text datasets hold (IMDB's longest is ~14,000), low
+    /// enough that one request cannot make the tokenizer build millions of words.</summary>
+    public const int MaxTextChars = 100_000;
+
     private static Tensor Sequences(TextEncoding text, JsonElement[] items, List<SpecError> errors)
     {
         var seqs = new int[items.Length][];
         for (int i = 0; i < items.Length; i++)
         {
             var item = items[i];
-            if (item.ValueKind == JsonValueKind.String)
+            if (item.ValueKind == JsonValueKind.String && item.GetString()!.Length > MaxTextChars)
+            {
+                errors.Add(new SpecError($"instances[{i}]", $"A text instance may have at most {MaxTextChars} characters; got {item.GetString()!.Length}."));
+                seqs[i] = [];
+            }
+            else if (item.ValueKind == JsonValueKind.String)
             {
                 var words = ImdbTokenizer.Words(item.GetString()!, text.StripBreaks);
                 seqs[i] = [ImdbTokenizer.Limit(text.StartChar, text.NumWords, text.SkipTop),

@@ -2,7 +2,7 @@ import { download, get, send, stream } from '../api.js';
 import { lineChart } from '../charts.js';
 import { duration, errorBox, facts, fmt, h, imageCanvas, panel, pixelMax, status, table, when } from '../ui.js';
 
-const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+const TERMINAL = ['succeeded', 'stopped', 'failed', 'cancelled'];
 
 export async function runPage(main, _params, id) {
   let run = await get(`/api/runs/${id}`);
@@ -41,7 +41,13 @@ export async function runPage(main, _params, id) {
     curveNote.textContent = `${epochs} of ${run.epochs_planned} epochs · last epoch ${fmt(e.duration_seconds, 3)} s`;
   }
 
+  // Buttons are rebuilt only when what they show changes: every SSE event used to replace them, so a click whose
+  // mouse-down and mouse-up straddled an event hit two different elements and was lost (and keyboard focus went).
+  let shownActions;
   function renderActions() {
+    const key = `${run.status}|${run.name ?? ''}|${run.role ?? ''}`;
+    if (key === shownActions) return;
+    shownActions = key;
     const active = !TERMINAL.includes(run.status);
     actions.replaceChildren(...[
       active ? h('button', { class: 'danger', onclick: cancel }, 'Cancel run') : null,

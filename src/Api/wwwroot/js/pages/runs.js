@@ -1,7 +1,7 @@
 import { get } from '../api.js';
 import { duration, fmt, h, status, table, when } from '../ui.js';
 
-const STATUSES = ['', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const STATUSES = ['', 'queued', 'running', 'succeeded', 'stopped', 'failed', 'cancelled'];
 const PAGE_SIZE = 20;
 
 /** The headline metric of a run: accuracy-like if present, else the loss. */

@@ -3,12 +3,12 @@ using TrainingService.Training.Layers;
 
 namespace TrainingService.Training.Tests.Engine;
 
-public class CatalogTests
+public class ReferenceTests
 {
     [Fact]
-    public void Catalog_ListsEveryRegisteredLayer_WithItsKerasKeysAndDefaults()
+    public void Reference_ListsEveryRegisteredLayer_WithItsKerasKeysAndDefaults()
     {
-        var listing = Catalog.Listing;
+        var listing = Reference.Listing;
         Assert.Equal(LayerRegistry.Names.Order(), listing.Layers.Select(l => l.Name).Order());
         var dense = listing.Layers.Single(l => l.Name == "Dense");
         Assert.True(dense.Keys.Single(k => k.Name == "units").Required);
@@ -21,9 +21,9 @@ public class CatalogTests
     }
 
     [Fact]
-    public void Catalog_ListsOptimizersLossesMetricsCallbacks_FromTheParsersRegistries()
+    public void Reference_ListsOptimizersLossesMetricsCallbacks_FromTheParsersRegistries()
     {
-        var listing = Catalog.Listing;
+        var listing = Reference.Listing;
         Assert.Contains(listing.Optimizers, o => o.Name == "Adam" && o.Keys.Any(k => k.Name == "epsilon" && Equals(k.Default, 1e-7)));
         Assert.Contains(listing.Optimizers, o => o.Name == "RMSprop" && o.Keys.Any(k => k.Name == "rho" && Equals(k.Default, 0.9)));
         Assert.Contains(listing.Losses, l => l.Name == "categorical_crossentropy" && l.Keys.Any(k => k.Name == "from_logits"));

@@ -6,29 +6,31 @@ using TrainingService.Training.Specs;
 
 namespace TrainingService.Training.Engine;
 
-/// <summary>One config key as the catalog shows it: name, type, whether required, default.</summary>
-public sealed record CatalogKey(string Name, string Type, bool Required, object? Default);
+/// <summary>One config key as the reference shows it: name, type, whether required, default.</summary>
+public sealed record ReferenceKey(string Name, string Type, bool Required, object? Default);
 
-/// <summary>One entry of the catalog (a layer, optimizer, loss, metric or callback) with its keys.</summary>
-public sealed record CatalogEntry(string Name, IReadOnlyList<string> Aliases, IReadOnlyList<CatalogKey> Keys);
+/// <summary>One entry of the reference (a layer, optimizer, loss, metric or callback) with its keys.</summary>
+public sealed record ReferenceEntry(string Name, IReadOnlyList<string> Aliases, IReadOnlyList<ReferenceKey> Keys);
 
 /// <summary>Everything the parser accepts, generated from the same registries the parser uses.</summary>
-public sealed record CatalogListing(
-    IReadOnlyList<CatalogEntry> Layers,
+public sealed record ReferenceListing(
+    IReadOnlyList<ReferenceEntry> Layers,
     IReadOnlyList<string> Activations,
     IReadOnlyList<string> Initializers,
-    IReadOnlyList<CatalogEntry> Optimizers,
-    IReadOnlyList<CatalogEntry> Losses,
-    IReadOnlyList<CatalogEntry> Metrics,
-    IReadOnlyList<CatalogEntry> Callbacks,
-    IReadOnlyList<CatalogEntry> LearningRateSchedules);
+    IReadOnlyList<ReferenceEntry> Optimizers,
+    IReadOnlyList<ReferenceEntry> Losses,
+    IReadOnlyList<ReferenceEntry> Metrics,
+    IReadOnlyList<ReferenceEntry> Callbacks,
+    IReadOnlyList<ReferenceEntry> LearningRateSchedules);
 
-public static class Catalog
+/// <summary>The reference of everything a spec may name (served at <c>/api/catalog</c>); "catalog" in the code is the
+/// dataset catalog.</summary>
+public static class Reference
 {
-    /// <summary>The whole catalog, built once from the registries.</summary>
-    public static CatalogListing Listing => _listing.Value;
+    /// <summary>The whole reference, built once from the registries.</summary>
+    public static ReferenceListing Listing => _listing.Value;
 
-    private static readonly Lazy<CatalogListing> _listing = new(() => new CatalogListing(
+    private static readonly Lazy<ReferenceListing> _listing = new(() => new ReferenceListing(
         LayerEntries(),
         ActivationRegistry.Names.Order().ToArray(),
         Initializer.Names.Order().ToArray(),
@@ -38,11 +40,11 @@ public static class Catalog
         Callbacks.CallbackRegistry.Entries.Select(e => Describe(e.Config, e.Name)).ToArray(),
         Optimizers.ScheduleRegistry.Entries.Select(e => Describe(e.Config, e.Name)).ToArray()));
 
-    public static CatalogEntry Describe(Type configType, string name, IEnumerable<string>? aliases = null) =>
+    public static ReferenceEntry Describe(Type configType, string name, IEnumerable<string>? aliases = null) =>
         new(name, (aliases ?? []).ToArray(), ConfigBinder.KeysOf(configType).Select(k =>
-            new CatalogKey(k.Name, k.TypeDescription, k.Required, Show(k.Default))).ToArray());
+            new ReferenceKey(k.Name, k.TypeDescription, k.Required, Show(k.Default))).ToArray());
 
-    public static IReadOnlyList<CatalogEntry> LayerEntries() =>
+    public static IReadOnlyList<ReferenceEntry> LayerEntries() =>
         LayerRegistry.Types.OrderBy(LayerRegistry.NameOf).Select(t =>
             Describe(t, LayerRegistry.NameOf(t), t.GetCustomAttribute<KerasNameAttribute>()?.Aliases)).ToArray();
 
