@@ -78,9 +78,11 @@ start_node() {
   local name=$1 role=$2; shift 2
   local port; port=$(free_port)
   mkdir -p "$work/$name"
+  # The per-principal quota (20 active runs) and submission rate (60/min) would refuse a burst of --runs submissions.
   # exec: the pid kept is the app's own, so stopping it stops the process rather than an idle subshell.
   (cd "$app" && exec env ASPNETCORE_URLS="http://127.0.0.1:$port" Storage__Root="$work/$name" Service__Role="$role" Service__NodeName="$name" \
-      Training__MaxConcurrentRuns=1 Training__TorchThreads=1 Auth__Mode=none Logging__LogLevel__Default=Warning "$@" \
+      Training__MaxConcurrentRuns=1 Training__TorchThreads=1 Auth__Mode=none Logging__LogLevel__Default=Warning \
+      Quotas__MaxActiveRuns=100000 Requests__SubmissionsPerMinute=0 "$@" \
       dotnet "$dll" >"$work/$name.log" 2>&1) &
   pids+=($!)
   local until=$((SECONDS + 400))

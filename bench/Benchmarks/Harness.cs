@@ -87,6 +87,11 @@ public static class Harness
             ["Logging:LogLevel:Default"] = "Warning",
             ["Datasets:Root"] = datasets,
             ["Training:TorchThreads"] = o.Threads.ToString(CultureInfo.InvariantCulture),
+            // One principal drives all the load: its request rates and run quota would measure the limiter, not the
+            // service (0 turns a rate limit off).
+            ["Requests:PredictionsPerMinute"] = "0",
+            ["Requests:SubmissionsPerMinute"] = "0",
+            ["Quotas:MaxActiveRuns"] = "100000",
         };
         foreach (var (k, v) in o.ServiceSettings) settings[k] = v;
         return settings;
@@ -131,7 +136,7 @@ public static class Harness
     }
 
     /// <summary>The MLP through the Open Inference Protocol v2 (by model name): one instance as a JSON tensor, and a
-    /// batch of <see cref="BinaryBatch"/> instances with the binary tensor data extension (in the stored datatype).</summary>
+    /// batch of each of <see cref="BinaryBatches"/> instances with the binary tensor data extension (in the stored datatype).</summary>
     private static async Task<List<ServingTarget>> V2TargetsAsync(ServiceProcess service, string name, string work)
     {
         var metadata = await service.GetJsonAsync($"/v2/models/{name}");
@@ -140,24 +145,25 @@ public static class Harness
         var url = $"{service.Url}/v2/models/{name}/infer";
         var json = Path.Combine(work, "mlp-v2.json");
         await File.WriteAllTextAsync(json, ServingBench.V2JsonBody(inputName, datatype));
-        var (bytes, headerLength) = ServingBench.V2BinaryBody(inputName, datatype, BinaryBatch);
-        var binary = Path.Combine(work, "mlp-v2.bin");
-        await File.WriteAllBytesAsync(binary, bytes);
-        using (var check = new ByteArrayContent(bytes))
+        var targets = new List<ServingTarget> { new("MNIST MLP v2 infer (JSON tensor)", url, json) };
+        foreach (var batch in BinaryBatches)
         {
-            check.Headers.Add("Inference-Header-Content-Length", headerLength.ToString(CultureInfo.InvariantCulture));
-            using var first = await service.Client.PostAsync(url, check);
-            if (!first.IsSuccessStatusCode) throw new InvalidOperationException($"v2 binary infer: {(int)first.StatusCode} {await first.Content.ReadAsStringAsync()}");
+            var (bytes, headerLength) = ServingBench.V2BinaryBody(inputName, datatype, batch);
+            var binary = Path.Combine(work, $"mlp-v2-{batch}.bin");
+            await File.WriteAllBytesAsync(binary, bytes);
+            using (var check = new ByteArrayContent(bytes))
+            {
+                check.Headers.Add("Inference-Header-Content-Length", headerLength.ToString(CultureInfo.InvariantCulture));
+                using var first = await service.Client.PostAsync(url, check);
+                if (!first.IsSuccessStatusCode) throw new InvalidOperationException($"v2 binary infer: {(int)first.StatusCode} {await first.Content.ReadAsStringAsync()}");
+            }
+            targets.Add(new ServingTarget($"MNIST MLP v2 infer (binary {datatype}, {batch} instances)", url, binary, batch, "application/octet-stream", headerLength));
         }
-        return
-        [
-            new ServingTarget("MNIST MLP v2 infer (JSON tensor)", url, json),
-            new ServingTarget($"MNIST MLP v2 infer (binary {datatype}, {BinaryBatch} instances)", url, binary, BinaryBatch, "application/octet-stream", headerLength),
-        ];
+        return targets;
     }
 
-    /// <summary>Instances per binary v2 request: the batch a client sending many predictions would pick.</summary>
-    public const int BinaryBatch = 64;
+    /// <summary>Instances per binary v2 request: batches a client sending many predictions would pick.</summary>
+    private static readonly int[] BinaryBatches = [64, 256];
 
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";

@@ -143,6 +143,17 @@ public sealed class Report(BenchOptions o, Machine machine)
                      "wrk shares the 2 cores with the server. \"dynamic batching\" = `Prediction:DynamicBatching=true`: " +
                      "concurrent requests for one model are stacked into one forward pass (bounded wait, max batch).");
         s.AppendLine();
+        s.AppendLine("The MLP is also served by name through the Open Inference Protocol v2 (`POST /v2/models/bench-mlp/infer`): one instance " +
+                     "as a JSON tensor, and 64 or 256 instances as one binary tensor in the stored datatype (the binary tensor data " +
+                     "extension, outputs returned in binary too); predictions/s = requests/s × instances per request. The service's " +
+                     "own predict endpoint and the v2 JSON tensor both read the numbers straight from the request bytes into one pooled " +
+                     "float buffer (`Utf8JsonReader`, no document); the own endpoint still decodes classes and writes a JSON object per " +
+                     "prediction, the v2 endpoint writes the raw output tensor.");
+        s.AppendLine();
+        s.AppendLine($"Load average when this serving run started: {LoadBefore} (1, 5, 15 min) on {machine.Cores} cores: other agents' builds " +
+                     "and tests shared the machine, so every figure here is lower, and noisier, than on an idle machine (the trivial " +
+                     "endpoint is the yardstick of how much).");
+        s.AppendLine();
         s.AppendLine("| target | mode | clients | requests/s | predictions/s | p50 ms | p99 ms | errors |");
         s.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var p in Serving)

@@ -32,7 +32,12 @@ try
     builder.AddApiDocs();
     builder.AddServiceHealth();
     builder.AddObservability();
-    builder.Services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+    builder.Services.ConfigureHttpJsonOptions(o =>
+    {
+        Json.Configure(o.SerializerOptions);
+        // Prediction answers are the hottest responses: their serialisation is generated at build time.
+        o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServingJson.Default);
+    });
     builder.Services.AddProblemDetails();
     builder.Services.AddSingleton<NodeDatasets>();
     builder.Services.AddScoped<DatabaseCsvUploads>();

@@ -6,12 +6,8 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>Every kind of bad request, against a service holding a trained run: each answers a 4xx ProblemDetails
 /// and leaves every table exactly as it was.</summary>
-public sealed class BadRequestTests : IDisposable
+public sealed class BadRequestTests() : ServiceTests(null)
 {
-    private readonly ServiceFactory _factory = new();
-
-    public void Dispose() => _factory.Dispose();
-
     [Fact]
     public async Task EveryBadRequest_Answers4xxProblemDetails_AndLeavesTheDatabaseUnchanged()
     {

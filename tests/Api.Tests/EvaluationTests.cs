@@ -4,12 +4,8 @@ using TrainingService.Persistence.Runs;
 namespace TrainingService.Api.Tests;
 
 /// <summary>The test-set evaluation stored at the end of a classification run, and the dataset samples beside it.</summary>
-public sealed class EvaluationTests : IDisposable
+public sealed class EvaluationTests() : ServiceTests(null)
 {
-    private readonly ServiceFactory _factory = new();
-
-    public void Dispose() => _factory.Dispose();
-
     [Fact]
     public async Task SucceededClassifier_HasConfusionMatrixThatAgreesWithItsAccuracy_AndPerClassScores()
     {

@@ -10,12 +10,9 @@ namespace TrainingService.Api.Tests;
 
 /// <summary><c>GET /api/runs/{id}/export</c>: a trained run leaves with its weights and its preprocessing; the .keras
 /// file predicts what the service predicts; bad formats and unfinished runs are refused.</summary>
-public sealed class RunExportTests : IDisposable
+public sealed class RunExportTests() : ServiceTests(null)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private readonly ServiceFactory _factory = new();
-
-    public void Dispose() => _factory.Dispose();
 
     [Fact]
     public async Task Export_SucceededRun_InEveryFormat_CarriesWeightsAndPreprocessing()

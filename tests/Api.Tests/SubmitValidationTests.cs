@@ -5,12 +5,8 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>Every refused submission answers 400 ValidationProblem keyed by JSON path, and leaves the database
 /// and the job queue exactly as they were.</summary>
-public sealed class SubmitValidationTests : IDisposable
+public sealed class SubmitValidationTests() : ServiceTests(null)
 {
-    private readonly ServiceFactory _factory = new();
-
-    public void Dispose() => _factory.Dispose();
-
     [Theory]
     [InlineData("{oops", "$")]
     [InlineData("[1,2]", "$")]

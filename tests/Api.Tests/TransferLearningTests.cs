@@ -8,12 +8,9 @@ namespace TrainingService.Api.Tests;
 
 /// <summary>The two-run transfer-learning recipe through the real service: a CNN trained, then a second run that
 /// starts from its weights (<c>initial_weights</c>) with the backbone frozen.</summary>
-public sealed class TransferLearningTests : IDisposable
+public sealed class TransferLearningTests() : ServiceTests(null)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
-    private readonly ServiceFactory _factory = new();
-
-    public void Dispose() => _factory.Dispose();
 
     private static string Cnn(int epochs, bool frozen, string? initialWeights = null, int filters = 4, int classes = 10) => $$$"""
         {

@@ -115,7 +115,9 @@ public sealed class ClusterTests(PostgresServer postgres) : IDisposable
         var run = await api.WaitForEndAsync(id, Patience);
 
         Assert.Equal("succeeded", run.Status());
-        Assert.Equal(2, run.GetProperty("attempts").GetInt32());
+        // At least the killed attempt and the survivor's; on a starved machine a late lease renewal can hand the run
+        // over once more, which is correct as long as every epoch is still recorded once (below).
+        Assert.True(run.GetProperty("attempts").GetInt32() >= 2, run.GetRawText());
         var after = await MetricsAsync(api, id);
         Assert.Equal(Enumerable.Range(1, epochs), after.Select(m => m.GetProperty("epoch").GetInt32()));
         for (var i = 0; i < beforeKill.Count; i++) Assert.Equal(beforeKill[i].GetRawText(), after[i].GetRawText());

@@ -263,6 +263,10 @@ public sealed class ModelCache : IDisposable
     /// points at the run (the name resolutions of <see cref="Serving.ModelNames"/>) goes with it.</summary>
     public event Action<Guid>? Removed;
 
+    /// <summary>Raised when everything cached is dropped (signals from other nodes were lost, or the cache ends): what
+    /// was derived from the runs cannot be trusted either.</summary>
+    public event Action? Cleared;
+
     private void RemoveHere(Guid runId)
     {
         Removed?.Invoke(runId);
@@ -307,6 +311,7 @@ public sealed class ModelCache : IDisposable
 
     private void Clear()
     {
+        Cleared?.Invoke();
         lock (_gate)
         {
             foreach (var (_, model) in _order)

@@ -32,7 +32,8 @@ public sealed record TfVersionStatus(string Version, string State, TfStatus Stat
 
 public sealed record TfStatus(string ErrorCode, string ErrorMessage);
 
-/// <summary>Serialisation generated at build time: the serving responses are written without reflection.</summary>
+/// <summary>Serialisation generated at build time: the serving responses, and the service's own predict answer (first in
+/// the HTTP resolver chain, see Program), are written without reflection.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
@@ -41,4 +42,5 @@ public sealed record TfStatus(string ErrorCode, string ErrorMessage);
 [JsonSerializable(typeof(ModelMetadata))]
 [JsonSerializable(typeof(InferResponse))]
 [JsonSerializable(typeof(TfModelStatus))]
+[JsonSerializable(typeof(Runs.PredictResponse))]
 public sealed partial class ServingJson : JsonSerializerContext;

@@ -30,16 +30,17 @@ public static class InferenceProtocolApi
         v2.MapGet("/", GetServerMetadata).WithName("V2ServerMetadata").WithSummary("Server metadata and extensions").AllowAnonymous();
 
         var models = v2.MapGroup("/models/{name}").RequireAuthorization(Scopes.Predict);
-        // TODO(issue 13): attach RequestLimits.Predictions here and on the TF Serving group once it exists on main.
         foreach (var prefix in new[] { "", "/versions/{version}" })
         {
             var versioned = prefix.Length > 0 ? "Version" : "";
             models.MapGet(prefix, GetModelMetadata).WithName($"V2Model{versioned}Metadata").WithSummary("Model metadata: versions, input and output tensors");
             models.MapGet(prefix + "/ready", GetModelReady).WithName($"V2Model{versioned}Ready").WithSummary("Model ready (200) or not found (404), empty body");
+            // Inference counts against the caller's prediction rate, and takes bodies as large as the service's own predict.
             models.MapPost(prefix + "/infer", Infer).WithName($"V2{versioned}Infer")
+                .RequireRateLimiting(RequestLimits.Predictions)
+                .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(ModelsApi.MaxBodyBytes))
                 .WithSummary("Inference: JSON tensors, or a JSON header then binary tensors (Inference-Header-Content-Length)")
-                .Accepts<JsonElement>("application/json", "application/octet-stream")
-                .RequireRateLimiting(RequestLimits.Predictions);
+                .Accepts<JsonElement>("application/json", "application/octet-stream");
         }
         return app;
     }

@@ -28,7 +28,7 @@ public sealed record ModelVersions(string Name, IReadOnlyList<Guid> Runs)
 /// thousands of requests a second it would be most of a request's cost, so answers are kept for
 /// <c>Prediction:NameCacheSeconds</c> per (visible owner, name): a run that succeeds on another node is served under
 /// its name within that time. A deleted run leaves at once, on this node and (through the model cache's cluster
-/// signal) on the others. Misses are never kept, so a new name is served as soon as its first run succeeds.
+/// signal) on the others; after lost signals everything is looked up again. Misses are never kept, so a new name is served as soon as its first run succeeds.
 /// </summary>
 public sealed class ModelNames
 {
@@ -39,6 +39,7 @@ public sealed class ModelNames
     {
         _options = options;
         models.Removed += Forget;
+        models.Cleared += _cache.Clear;
     }
 
     /// <summary>The versions of <paramref name="name"/> that <paramref name="db"/>'s caller may see; null if none.</summary>

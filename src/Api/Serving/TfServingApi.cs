@@ -27,10 +27,12 @@ public static class TfServingApi
         v1.MapGet("/{name}/versions/{version}", GetStatus).WithName("TfModelVersionStatus").WithSummary("One version's status");
         v1.MapPost("/{name}:predict", Predict).WithName("TfPredict").WithSummary("Predict: row (instances) or columnar (inputs) format")
             .Accepts<JsonElement>("application/json")
-            .RequireRateLimiting(RequestLimits.Predictions);
+            .RequireRateLimiting(RequestLimits.Predictions)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(ModelsApi.MaxBodyBytes));
         v1.MapPost("/{name}/versions/{version}:predict", Predict).WithName("TfPredictVersion").WithSummary("Predict with one version")
             .Accepts<JsonElement>("application/json")
-            .RequireRateLimiting(RequestLimits.Predictions);
+            .RequireRateLimiting(RequestLimits.Predictions)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(ModelsApi.MaxBodyBytes));
         return app;
     }
 

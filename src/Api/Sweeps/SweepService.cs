@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Jobs;
 using TrainingService.Api.Runs;
@@ -94,14 +95,7 @@ public sealed class SweepService(
         await db.SaveChangesAsync(ct);
         var linked = await db.SweepTrials.Where(t => t.SweepId == sweep.Id && t.Number == trial.Number && t.RunId == null && t.LaunchedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RunId, run.Id).SetProperty(t => t.LaunchedAt, now), ct);
-        if (linked != 1)
-        {
-            await tx.RollbackAsync(ct);
-            db.ChangeTracker.Clear();
-            return;
-        }
-        await tx.CommitAsync(ct);
-        db.ChangeTracker.Clear();
+        if (!await CommitIfOneAsync(db, tx, linked, ct)) return;
         if (run.Status == RunStatus.Queued) queue.Enqueue(run.Id);
         events.Notify(run.Id);
     }
@@ -158,15 +152,18 @@ public sealed class SweepService(
                 .SetProperty(x => x.BestTrial, best == null ? null : best.Number)
                 .SetProperty(x => x.PromotedRunId, promoted)
                 .SetProperty(x => x.Error, error), ct);
-        if (done != 1)
-        {
-            await tx.RollbackAsync(ct);
-            db.ChangeTracker.Clear();
-            return;
-        }
-        await tx.CommitAsync(ct);
-        db.ChangeTracker.Clear();
+        if (!await CommitIfOneAsync(db, tx, done, ct)) return;
         events.Notify(sweep.Id);
         Logger.LogInformation("Sweep {SweepId} {Status}; best trial {Trial}", sweep.Id, status.ToWire(), best?.Number);
+    }
+
+    /// <summary>Commits when the guarded update changed its one row (no other coordinator took the step first), rolls
+    /// back otherwise; either way the context forgets what it tracked.</summary>
+    private static async Task<bool> CommitIfOneAsync(TrainingDbContext db, IDbContextTransaction tx, int changed, CancellationToken ct)
+    {
+        if (changed == 1) await tx.CommitAsync(ct);
+        else await tx.RollbackAsync(ct);
+        db.ChangeTracker.Clear();
+        return changed == 1;
     }
 }

@@ -44,7 +44,21 @@ public sealed class TrainingPlan
 
     public static TrainingPlan Parse(JsonElement model, JsonElement? compile, JsonElement? fit, EngineLimits? limits = null)
     {
-        limits ??= new EngineLimits();
+        try
+        {
+            return ParseChecked(model, compile, fit, limits ?? new EngineLimits());
+        }
+        catch (InvalidOperationException e) when (e.Source == "System.Text.Json")
+        {
+            // The parsers check each value's JSON type before reading it; one that slipped through (a number where a
+            // name was read as a string) is still the request's fault, so it is answered as one more error (400), not
+            // a 500. The fuzz suite (tests/Api.Tests/Fuzz) looks for such places; each found is fixed where it is.
+            throw new SpecException("model", $"a value has an unexpected JSON type: {e.Message}");
+        }
+    }
+
+    private static TrainingPlan ParseChecked(JsonElement model, JsonElement? compile, JsonElement? fit, EngineLimits limits)
+    {
         var errors = new List<SpecError>();
         var definition = ModelParser.Parse(model, "model", limits, errors);
         CompileOptions? compileOptions = null;

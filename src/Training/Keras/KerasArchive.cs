@@ -34,6 +34,7 @@ public static class KerasArchive
         try { zip = new ZipArchive(new MemoryStream(archive), ZipArchiveMode.Read); }
         catch (InvalidDataException) { throw new SpecException(path, "is not a .keras archive (not a zip file)"); }
         using (zip)
+        try
         {
             CheckEntries(zip, path, limits);
             var configEntry = zip.GetEntry(ConfigEntry) ?? throw new SpecException(path, $"the archive has no {ConfigEntry}; a .keras file holds config.json, metadata.json and model.weights.h5");
@@ -71,6 +72,12 @@ public static class KerasArchive
             using (var s = BoundedEntry.Open(weightsEntry, weightsLimit, $"{path}:{WeightsEntry}")) s.CopyTo(weightsStream);
             weightsStream.Position = 0;
             return new KerasArchiveImport(conversion, ReadWeights(weightsStream, conversion, model, $"{path}:{WeightsEntry}", errors));
+        }
+        catch (InvalidDataException e)
+        {
+            // A directory that opened but an entry that does not inflate (damaged data, an unknown compression
+            // method, a wrong CRC): the upload is broken, which is the client's to fix.
+            throw new SpecException(path, $"is a damaged zip archive: {e.Message}");
         }
     }
 

@@ -26,7 +26,19 @@ public static class KerasImporter
     public static KerasConversion Convert(JsonElement document, string path = "model", string? kerasVersion = null, EngineLimits? limits = null)
     {
         var converter = new KerasGraphBuilder(path);
-        var conversion = converter.Run(document, kerasVersion);
+        KerasConversion conversion;
+        try
+        {
+            conversion = converter.Run(document, kerasVersion);
+        }
+        catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            // The converter walks a foreign document shaped as Keras writes it; where a hand-edited or damaged one has
+            // another JSON type (a number where a layer object belongs, a string as a node index), System.Text.Json's
+            // accessors throw. That is a bad document, not a fault of the service: a 400 rather than a 500. (Found by
+            // the fuzz suite, tests/Api.Tests/Fuzz.)
+            throw new SpecException(path, $"does not have the structure of a Keras model document: {e.Message}");
+        }
         var errors = new List<SpecError>();
         ModelParser.Parse(JsonSerializer.SerializeToElement(conversion.Model), "model", limits ?? new EngineLimits(), errors);
         if (errors.Count > 0) throw new SpecException(conversion.ToKerasPaths(errors));

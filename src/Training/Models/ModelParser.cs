@@ -120,6 +120,12 @@ public static partial class ModelParser
                 errors.Add(new SpecError(layerPath, $"({type}) {e.Message}"));
                 continue;
             }
+            catch (OverflowException)
+            {
+                // Shapes are ints; a product of huge declared dimensions (Flatten of [8, 2^31-1]) does not fit one.
+                errors.Add(new SpecError(layerPath, $"({type}) its output would have more than {int.MaxValue} elements per example"));
+                continue;
+            }
             if (layer.TakesIndices) foreach (var r in refs) consumedByEmbedding.Add(r.Node);
             names[layer.Name] = outputShapes;
             nodes.Add(new LayerNode(layer, refs, inputShapes.ToArray(), outputShapes, layerPath));
@@ -149,7 +155,7 @@ public static partial class ModelParser
         skipFirst = false;
         if (model.TryGetProperty("input_shape", out var shapeJson)) return ReadShape(shapeJson, $"{path}.input_shape", errors);
         var (first, index) = layers[0];
-        if (first.ValueKind == JsonValueKind.Object && first.TryGetProperty("type", out var t) && t.GetString() == "InputLayer")
+        if (first.ValueKind == JsonValueKind.Object && first.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == "InputLayer")
         {
             var layer = (InputLayer?)LayerRegistry.Parse(first, $"{path}.layers[{index}]", errors);
             skipFirst = true;
@@ -161,6 +167,11 @@ public static partial class ModelParser
         if (first.ValueKind == JsonValueKind.Object && first.TryGetProperty("batch_input_shape", out var batch))
         {
             var dims = ReadShape(batch, $"{path}.layers[{index}].batch_input_shape", errors);
+            if (dims is { Length: 1 })
+            {
+                errors.Add(new SpecError($"{path}.layers[{index}].batch_input_shape", "expected the batch axis and at least one more dimension"));
+                return null;
+            }
             if (dims is { Length: > 0 } && dims[0] > 0) batchSize ??= dims[0];
             return dims?[1..];
         }
@@ -198,6 +209,12 @@ public static partial class ModelParser
         if (json.ValueKind != JsonValueKind.Array)
         {
             errors.Add(new SpecError(path, $"expected a list of positive integers, got {ConfigBinder.Describe(json)}"));
+            return null;
+        }
+        // A scalar input (shape []) has no axis for any layer to work on.
+        if (json.GetArrayLength() == 0)
+        {
+            errors.Add(new SpecError(path, "expected at least one dimension, e.g. [4]"));
             return null;
         }
         var dims = new List<int>();

@@ -31,8 +31,8 @@ public sealed class Regularizer : IConfigValue<Regularizer>
             errors.Add(new SpecError(path, $"expected a regularizer name or object, got {ConfigBinder.Describe(value)}"));
             return null;
         }
-        var kind = value.TryGetProperty("class_name", out var cn) ? cn.GetString()
-            : value.TryGetProperty("type", out var ty) ? ty.GetString() : null;
+        var kind = value.TryGetProperty("class_name", out var cn) ? Name(cn)
+            : value.TryGetProperty("type", out var ty) ? Name(ty) : null;
         var config = value.TryGetProperty("config", out var c) && c.ValueKind == JsonValueKind.Object ? c : value;
         if (kind is not null && kind is not ("L1" or "L2" or "L1L2" or "l1" or "l2" or "l1_l2"))
         {
@@ -71,4 +71,7 @@ public sealed class Regularizer : IConfigValue<Regularizer>
     }
 
     public object Describe() => new Dictionary<string, object> { ["class_name"] = "L1L2", ["config"] = new { l1 = L1, l2 = L2 } };
+
+    /// <summary>A name as given, or its JSON text when it is not a string (so it is refused as unknown, by name).</summary>
+    private static string Name(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText();
 }

@@ -127,7 +127,18 @@ public static class ConfigBinder
         }
         else if (key.ParseMethod is not null)
         {
-            var parsed = key.ParseMethod.Invoke(null, [v, path, errors]);
+            object? parsed;
+            try
+            {
+                parsed = key.ParseMethod.Invoke(null, [v, path, errors]);
+            }
+            catch (TargetInvocationException e) when (e.InnerException is InvalidOperationException or FormatException or KeyNotFoundException)
+            {
+                // A value parser that met another JSON type than it reads (System.Text.Json's accessors throw):
+                // the value is wrong, so it is reported at its path rather than failing the request.
+                errors.Add(new SpecError(path, $"has an unexpected JSON type: {e.InnerException.Message}"));
+                parsed = null;
+            }
             result = parsed ?? Missing.Value;
         }
         else throw new InvalidOperationException($"No JSON reader for {t.Name} ({key.Name}).");

@@ -244,6 +244,10 @@ internal static class InstanceConverter
         var shape = new List<int>();
         var values = new List<float>();
         Walk(item, 0, shape, values, f);
+        // Walk checks each list against the first one seen at its depth; a number where a list was (or the reverse)
+        // still leaves too few values for the shape.
+        if (values.Count != shape.Aggregate(1L, (n, d) => n * d))
+            throw new SpecException("", $"is ragged; expected {Describe(f)}.");
         bool matches = shape.SequenceEqual(f.RawShape) || shape.SequenceEqual(f.Shape);
         if (!matches)
             throw new SpecException("", $"has shape [{string.Join(", ", shape)}]; expected {Describe(f)}.");
