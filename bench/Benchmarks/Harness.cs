@@ -36,7 +36,7 @@ public static class Harness
             {
                 var storage = Path.Combine(work, "service");
                 var datasets = Path.Combine(work, "datasets");
-                if (!o.ServingOnly)
+                if (!o.ServingOnly && o.LatencyRuns > 0) // --latency-runs 0 skips this part
                 {
                     log($"job latency ({o.LatencyRuns} runs)");
                     using var service = await ServiceProcess.StartAsync(storage, Pairs(Settings(o, datasets)));

@@ -11,6 +11,7 @@ var output = Path.IsPathRooted(options.Output) ? options.Output : Path.Combine(o
 var existing = options.ServingOnly && File.Exists(output) ? await File.ReadAllTextAsync(output) : null;
 var markdown = await Harness.RunAsync(options, line => Console.Error.WriteLine(line), existing);
 Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+if (File.Exists(output)) markdown = Report.CarryKeptSection(await File.ReadAllTextAsync(output), markdown);
 await File.WriteAllTextAsync(output, markdown);
 Console.WriteLine(markdown);
 Console.Error.WriteLine($"wrote {output}");

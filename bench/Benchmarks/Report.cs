@@ -23,6 +23,23 @@ public sealed class Report(BenchOptions o, Machine machine)
         ["lstm"] = "IMDB Embedding(10000,128)+LSTM(128)+Dense(1), seq 100, batch 64",
     };
 
+    public const string KeptStart = "<!-- kept: scripts/native-calls.sh and EngineBench -->";
+    public const string KeptEnd = "<!-- /kept -->";
+
+    /// <summary>Copies the section between <see cref="KeptStart"/> and <see cref="KeptEnd"/> of the previous report
+    /// (per-step overhead and native calls, measured by EngineBench on the counting stand-in, which this harness does
+    /// not run) into the new one, before its job latency section.</summary>
+    public static string CarryKeptSection(string previous, string markdown)
+    {
+        var start = previous.IndexOf(KeptStart, StringComparison.Ordinal);
+        var end = previous.IndexOf(KeptEnd, StringComparison.Ordinal);
+        if (start < 0 || end < start || markdown.Contains(KeptStart, StringComparison.Ordinal)) return markdown;
+        var kept = previous[start..(end + KeptEnd.Length)] + "\n\n";
+        var at = markdown.IndexOf("## 3. ", StringComparison.Ordinal);
+        if (at < 0) at = markdown.IndexOf("## Targets", StringComparison.Ordinal);
+        return at < 0 ? markdown + "\n" + kept : markdown.Insert(at, kept);
+    }
+
     public string ToMarkdown()
     {
         var s = new StringBuilder();

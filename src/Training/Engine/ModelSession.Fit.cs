@@ -159,15 +159,16 @@ public sealed partial class ModelSession
         var n = train.Count;
         using var order = fit.Shuffle ? randperm(n, ScalarType.Int64, generator: _rng) : arange(n, ScalarType.Int64);
         using var sums = new LossSums(Plan.Compile.Outputs.Count);
+        using var blocks = new ShuffledBlocks(train, order, fit.BatchSize);
         for (long start = 0; start < n; start += fit.BatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var length = Math.Min(fit.BatchSize, n - start);
             threads?.BeforeStep();
+            blocks.EnsureHolds(start);
             using var scope = NewDisposeScope();
-            using var index = order.narrow(0, start, length);
-            var rawInputs = train.Inputs.Select(t => t.index_select(0, index)).ToArray();
-            var rawTargets = train.Targets.Select(t => t.index_select(0, index)).ToArray();
+            var rawInputs = blocks.Inputs(start, length);
+            var rawTargets = blocks.Targets(start, length);
             var inputs = ModelInputs(train, rawInputs, training: true);
             var context = new ForwardContext(true, _rng);
             var predictions = _model.Forward(inputs, context);
@@ -179,7 +180,7 @@ public sealed partial class ModelSession
             {
                 sums.Add(total, perOutput, length);
                 for (var k = 0; k < predictions.Length; k++)
-                    foreach (var m in metrics[k]) m.Update(rawTargets[k], predictions[k].detach());
+                    foreach (var m in metrics[k]) m.Update(rawTargets[k], predictions[k]); // under no_grad: nothing to detach
             }
             threads?.AfterStep();
         }
