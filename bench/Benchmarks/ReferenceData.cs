@@ -1,6 +1,6 @@
-using TrainingService.Training.Datasets.Formats;
 using System.Text;
 using System.Text.Json;
+using TrainingService.Training.Datasets.Formats;
 using static TorchSharp.torch;
 
 namespace TrainingService.Bench;

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TrainingService.ProcessTests;
 using TrainingService.Training.Data;
 using TrainingService.Training.Engine;
-using TrainingService.ProcessTests;
 using static TorchSharp.torch;
 
 namespace TrainingService.Bench;

@@ -12,7 +12,7 @@ public class CifarReaderTests
 
     private static IEnumerable<(string, byte[])> Cifar10Files()
     {
-        for (int b = 1; b <= 5; b++) yield return ($"cifar-10-batches-bin/data_batch_{b}.bin", Batch(2, (b - 1) * 2));
+        for (var b = 1; b <= 5; b++) yield return ($"cifar-10-batches-bin/data_batch_{b}.bin", Batch(2, (b - 1) * 2));
         yield return ("cifar-10-batches-bin/test_batch.bin", Batch(3, 100));
         yield return ("cifar-10-batches-bin/batches.meta.txt", "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n"u8.ToArray());
     }

@@ -177,9 +177,9 @@ public class CsvTests
 
         using var data = TabularPreparer.Prepare(spec, table, ([0, 1, 2, 3], [4, 5]));
 
-        double ageStd = Math.Sqrt(50);
-        double incMean = 700.0 / 3;
-        double incStd = Math.Sqrt(new[] { 100, 200, incMean, 400 }.Sum(v => (v - incMean) * (v - incMean)) / 4);
+        var ageStd = Math.Sqrt(50);
+        var incMean = 700.0 / 3;
+        var incStd = Math.Sqrt(new[] { 100, 200, incMean, 400 }.Sum(v => (v - incMean) * (v - incMean)) / 4);
         float[] Row(double age, int london, int paris, double income) =>
             [(float)((age - 40) / ageStd), london, paris, (float)((income - incMean) / incStd)];
 
@@ -249,6 +249,6 @@ public class CsvTests
     private static void AssertClose(float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
-        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5, $"[{i}] expected {expected[i]}, got {actual[i]}");
+        for (var i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 1e-5, $"[{i}] expected {expected[i]}, got {actual[i]}");
     }
 }

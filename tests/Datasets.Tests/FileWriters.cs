@@ -15,9 +15,9 @@ public static class FileWriters
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), count);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(8), rows);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(12), cols);
-        for (int n = 0; n < count; n++)
-            for (int r = 0; r < rows; r++)
-                for (int c = 0; c < cols; c++)
+        for (var n = 0; n < count; n++)
+            for (var r = 0; r < rows; r++)
+                for (var c = 0; c < cols; c++)
                     bytes[16 + n * rows * cols + r * cols + c] = pixel(n, r, c);
         return bytes;
     }
@@ -41,14 +41,14 @@ public static class FileWriters
     /// <summary>A CIFAR-10 record: label then R plane, G plane, B plane; pixel(channel, row, col).</summary>
     public static byte[] CifarBatch(int count, int labelBytes, Func<int, byte[]> labels, Func<int, int, int, int, byte> pixel)
     {
-        int rec = labelBytes + 3072;
+        var rec = labelBytes + 3072;
         var bytes = new byte[count * rec];
-        for (int n = 0; n < count; n++)
+        for (var n = 0; n < count; n++)
         {
             labels(n).CopyTo(bytes, n * rec);
-            for (int ch = 0; ch < 3; ch++)
-                for (int r = 0; r < 32; r++)
-                    for (int c = 0; c < 32; c++)
+            for (var ch = 0; ch < 3; ch++)
+                for (var r = 0; r < 32; r++)
+                    for (var c = 0; c < 32; c++)
                         bytes[n * rec + labelBytes + ch * 1024 + r * 32 + c] = pixel(n, ch, r, c);
         }
         return bytes;
@@ -74,8 +74,8 @@ public static class FileWriters
     {
         var shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
         var header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
-        int total = 10 + header.Length + 1;
-        int pad = (64 - total % 64) % 64;
+        var total = 10 + header.Length + 1;
+        var pad = (64 - total % 64) % 64;
         header = header + new string(' ', pad) + "\n";
         using var ms = new MemoryStream();
         ms.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);

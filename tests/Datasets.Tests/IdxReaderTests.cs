@@ -58,7 +58,7 @@ public class IdxReaderTests
     {
         using var dir = new TempFolder();
         var gz = FileWriters.Gzip(FileWriters.IdxImages(20, 8, 8, Pixel));
-        for (int i = 20; i < gz.Length - 10; i += 7) gz[i] ^= 0x5a;
+        for (var i = 20; i < gz.Length - 10; i += 7) gz[i] ^= 0x5a;
         File.WriteAllBytes(dir.File("img.gz"), gz);
         var e = Assert.Throws<DatasetException>(() => IdxReader.ReadImages(dir.File("img.gz")));
         Assert.Contains("img.gz", e.Message);

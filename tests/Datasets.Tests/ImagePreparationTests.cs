@@ -52,7 +52,7 @@ public class ImagePreparationTests
     [Fact]
     public async Task Standardize_WithFitOn_TakesStatisticsFromThePickedTrainingExamplesOnly()
     {
-        int seenCount = -1;
+        var seenCount = -1;
         int[]? seenClasses = null;
         var cache = new DatasetCache(new DatasetLoader(new DatasetOptions()));
         using var data = await new DatasetPreparer(cache).PrepareAsync(
@@ -119,8 +119,8 @@ public class ImagePreparationTests
         using var g = new Generator(1);
         var x = data.Train.Transform!.Apply([batch], training: true, g)[0];
         var f = batch.to_type(ScalarType.Float32);
-        int flipped = 0;
-        for (int i = 0; i < 64; i++)
+        var flipped = 0;
+        for (var i = 0; i < 64; i++)
         {
             bool isFlip = Same(x[i], f[i].flip(1)), isSame = Same(x[i], f[i]);
             Assert.True(isFlip || isSame, $"image {i} is neither itself nor its mirror");
@@ -138,7 +138,7 @@ public class ImagePreparationTests
 
         // A PNG at twice the size, white-on-black like the dataset: decoded, converted to grey, resized to 8x8.
         using var img = new Image<Rgb24>(16, 16);
-        for (int y = 0; y < 16; y++) for (int x = 0; x < 16; x++) img[x, y] = x < 8 ? new Rgb24(160, 160, 160) : new Rgb24(0, 0, 0);
+        for (var y = 0; y < 16; y++) for (var x = 0; x < 16; x++) img[x, y] = x < 8 ? new Rgb24(160, 160, 160) : new Rgb24(0, 0, 0);
         using var ms = new MemoryStream();
         img.SaveAsPng(ms);
         var b64 = Convert.ToBase64String(ms.ToArray());

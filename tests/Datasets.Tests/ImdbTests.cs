@@ -102,7 +102,7 @@ public class ImdbTests
 
         var x = data.Train.Inputs[0];
         var y = data.Train.Targets[0].data<long>().ToArray();
-        int len = positive.Length;
+        var len = positive.Length;
         Assert.Equal(new long[] { 2, len }, x.shape);
         var rows = x.data<int>().ToArray();
         Assert.Equal(positive, rows.Skip(Array.IndexOf(y, 1L) * len).Take(len).ToArray());

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text;
-using Xunit.Abstractions;
 using TrainingService.Api.Tests;
+using Xunit.Abstractions;
 
 namespace TrainingService.ProcessTests;
 
@@ -117,7 +117,7 @@ public sealed class HostileInputProcessTests(ITestOutputHelper output) : IDispos
     {
         var chunk = new byte[1 << 20];
         Array.Fill(chunk, value);
-        for (long left = count; left > 0; left -= chunk.Length) s.Write(chunk, 0, (int)Math.Min(chunk.Length, left));
+        for (var left = count; left > 0; left -= chunk.Length) s.Write(chunk, 0, (int)Math.Min(chunk.Length, left));
     }
 
     private static byte[] WideCsv(int columns)

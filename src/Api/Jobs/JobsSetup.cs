@@ -1,5 +1,5 @@
-using Hangfire;
 using System.Data.Common;
+using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;

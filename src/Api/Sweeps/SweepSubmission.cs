@@ -72,7 +72,7 @@ public sealed class SweepSubmission(RunSubmission runs, IOptions<TrainingOptions
         }
 
         var limit = tuning.Value.MaxTrials;
-        int? maxTrials = Int(root, "max_trials", null, 1, limit, errors);
+        var maxTrials = Int(root, "max_trials", null, 1, limit, errors);
         if (space is not null && method == SweepDefinition.Grid && space.IsDiscrete)
         {
             var size = space.GridSize;

@@ -14,9 +14,9 @@ internal static class BundledDatasets
         var rows = ReadRows(gz, skipHeader: false);
         var pixels = new byte[rows.Count * 64];
         var labels = new byte[rows.Count];
-        for (int i = 0; i < rows.Count; i++)
+        for (var i = 0; i < rows.Count; i++)
         {
-            for (int k = 0; k < 64; k++) pixels[i * 64 + k] = (byte)rows[i][k];
+            for (var k = 0; k < 64; k++) pixels[i * 64 + k] = (byte)rows[i][k];
             labels[i] = (byte)rows[i][64];
         }
         var d = DatasetCatalog.Find("digits")!;
@@ -32,9 +32,9 @@ internal static class BundledDatasets
         var rows = ReadRows(Open("iris.csv"), skipHeader: true);
         var features = new float[rows.Count * 4];
         var labels = new byte[rows.Count];
-        for (int i = 0; i < rows.Count; i++)
+        for (var i = 0; i < rows.Count; i++)
         {
-            for (int k = 0; k < 4; k++) features[i * 4 + k] = (float)rows[i][k];
+            for (var k = 0; k < 4; k++) features[i * 4 + k] = (float)rows[i][k];
             labels[i] = (byte)rows[i][4];
         }
         var d = DatasetCatalog.Find("iris")!;

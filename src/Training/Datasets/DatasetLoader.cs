@@ -1,5 +1,5 @@
-using System.IO.Compression;
 using System.Globalization;
+using System.IO.Compression;
 using TrainingService.Training.Datasets.Formats;
 using static TorchSharp.torch;
 
@@ -135,12 +135,12 @@ public sealed class DatasetLoader(DatasetOptions options, HttpClient? http = nul
     private static RawDataset ReadCifar(LocatedDataset located, string source)
     {
         var d = located.Definition;
-        bool c100 = d.Name == "cifar100";
-        int labelBytes = c100 ? 2 : 1;
-        int labelIndex = c100 ? 1 : 0;
-        string[] trainFiles = c100 ? ["train.bin"] : DatasetCatalog.Cifar10TrainFiles;
+        var c100 = d.Name == "cifar100";
+        var labelBytes = c100 ? 2 : 1;
+        var labelIndex = c100 ? 1 : 0;
+        var trainFiles = c100 ? ["train.bin"] : DatasetCatalog.Cifar10TrainFiles;
         string[] testFiles = c100 ? ["test.bin"] : ["test_batch.bin"];
-        string namesFile = c100 ? "fine_label_names.txt" : "batches.meta.txt";
+        var namesFile = c100 ? "fine_label_names.txt" : "batches.meta.txt";
         CifarBinaryReader.Split train, test;
         string? names = null;
         if (located.Format == LocatedFormat.CifarFolder)

@@ -34,7 +34,7 @@ public sealed class FileDownloader(HttpClient http, long maxBytes = 512L * 1024 
                 var buffer = new byte[1 << 16];
                 while (true)
                 {
-                    int n = await body.ReadAsync(buffer, cancellationToken);
+                    var n = await body.ReadAsync(buffer, cancellationToken);
                     if (n == 0) break;
                     received += n;
                     if (received > maxBytes)

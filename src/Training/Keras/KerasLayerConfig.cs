@@ -115,7 +115,7 @@ internal sealed class KerasLayerConfig(KerasVersion version, List<SpecError> err
     /// <summary>An activation as a name. Keras 1/2's hard_sigmoid is a different function from Keras 3's.</summary>
     private JsonNode? Activation(JsonElement value, string path)
     {
-        string? name = value.ValueKind switch
+        var name = value.ValueKind switch
         {
             JsonValueKind.String => value.GetString(),
             JsonValueKind.Null => null,

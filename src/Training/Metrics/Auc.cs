@@ -31,7 +31,7 @@ public sealed record AUC : MetricConfig
 
     public override Metric Create(string name, int[] outputShape, int[]? targetShape)
     {
-        double[] inner = Thresholds is { } given
+        var inner = Thresholds is { } given
             ? given.Items.Order().ToArray()
             : Enumerable.Range(0, NumThresholds - 2).Select(i => (i + 1) * 1.0 / (NumThresholds - 1)).ToArray();
         var thresholds = new[] { 0.0 - 1e-7 }.Concat(inner).Append(1.0 + 1e-7).ToArray();

@@ -61,7 +61,7 @@ public static partial class ModelParser
         foreach (var input in inputs) names[input.Name] = [input.Shape];
         var counters = new Dictionary<string, int>();
         var nodes = new List<LayerNode>();
-        string? previous = inputs.Count == 1 ? inputs[0].Name : null;
+        var previous = inputs.Count == 1 ? inputs[0].Name : null;
         var consumedByEmbedding = new HashSet<string>();
         foreach (var (element, index) in layerElements)
         {

@@ -1,8 +1,8 @@
-using Parameter = TorchSharp.Modules.Parameter;
 using TrainingService.Training.Optimizers;
 using TrainingService.Training.Specs;
 using static TorchSharp.torch;
 using static TrainingService.Training.Tests.Optimizers.OptimizerHarness;
+using Parameter = TorchSharp.Modules.Parameter;
 
 namespace TrainingService.Training.Tests.Optimizers;
 

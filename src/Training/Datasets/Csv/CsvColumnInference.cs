@@ -13,7 +13,7 @@ public static class CsvColumnInference
     public static IReadOnlyList<CsvColumnInfo> Infer(CsvTable table)
     {
         var result = new List<CsvColumnInfo>();
-        for (int c = 0; c < table.Header.Count; c++)
+        for (var c = 0; c < table.Header.Count; c++)
         {
             var present = table.Rows.Select(r => r[c]).Where(v => v is not null).Select(v => v!).ToList();
             var distinct = present.Distinct(StringComparer.Ordinal).ToList();
@@ -30,7 +30,7 @@ public static class CsvColumnInference
     /// those cells are taken as errors in the file, reported by line and column.</summary>
     public static void CheckNumericColumns(CsvTable table)
     {
-        for (int c = 0; c < table.Header.Count; c++)
+        for (var c = 0; c < table.Header.Count; c++)
         {
             int present = 0, numbers = 0;
             foreach (var row in table.Rows)
@@ -51,7 +51,7 @@ public static class CsvColumnInference
     /// <summary>The first cell of a column that is present and not a number, as (row index, value).</summary>
     public static (int Row, string Value)? FirstNonNumeric(CsvTable table, int column)
     {
-        for (int r = 0; r < table.Rows.Count; r++)
+        for (var r = 0; r < table.Rows.Count; r++)
         {
             var v = table.Rows[r][column];
             if (v is not null && !TryNumber(v, out _)) return (r, v);

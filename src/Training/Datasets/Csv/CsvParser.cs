@@ -36,7 +36,7 @@ public static class CsvParser
         var (headerLine, header) = records.Current;
         var names = header.Select(h => h.Trim()).ToArray();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int c = 0; c < names.Length; c++)
+        for (var c = 0; c < names.Length; c++)
         {
             if (names[c].Length == 0) throw new CsvException("the header has an empty column name.", headerLine, c + 1);
             if (!seen.TryAdd(names[c], c))
@@ -76,7 +76,7 @@ public static class CsvParser
             {
                 if (i - startIndex >= limits.MaxRecordChars)
                     throw new CsvException($"a record longer than {limits.MaxRecordChars} characters, the most accepted.", start, fields.Count + 1);
-                char c = text[i];
+                var c = text[i];
                 if (quoted)
                 {
                     if (c == '"')

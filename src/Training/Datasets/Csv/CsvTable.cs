@@ -10,7 +10,7 @@ public sealed class CsvTable(IReadOnlyList<string> header, IReadOnlyList<string?
 
     public int ColumnIndex(string name)
     {
-        for (int i = 0; i < Header.Count; i++) if (Header[i] == name) return i;
+        for (var i = 0; i < Header.Count; i++) if (Header[i] == name) return i;
         return -1;
     }
 }

@@ -17,7 +17,7 @@ public static class CifarBinaryReader
     /// <paramref name="labelIndex"/> picks which label byte to keep (CIFAR-100: 0 = coarse, 1 = fine).</summary>
     public static Split ReadBatch(Stream stream, string name, int labelBytes, int labelIndex)
     {
-        int record = labelBytes + ImageBytes;
+        var record = labelBytes + ImageBytes;
         using var buffer = new MemoryStream();
         try
         {
@@ -27,13 +27,13 @@ public static class CifarBinaryReader
         {
             throw new DatasetException($"{name}: corrupt or truncated compressed data ({e.Message}).", e);
         }
-        long length = buffer.Length;
+        var length = buffer.Length;
         if (length == 0 || length % record != 0)
         {
             throw new DatasetException(
                 $"{name}: {length} bytes is not a whole number of CIFAR records of {record} bytes ({labelBytes} label byte(s) + 3,072 pixel bytes); the file is truncated or not a CIFAR batch.");
         }
-        long n = length / record;
+        var n = length / record;
         using var raw = empty([n, record], ScalarType.Byte);
         buffer.GetBuffer().AsSpan(0, (int)length).CopyTo(raw.bytes);
         var labels = raw.select(1, labelIndex).clone();

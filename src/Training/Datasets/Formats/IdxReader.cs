@@ -31,9 +31,9 @@ public static class IdxReader
     {
         Span<byte> header = stackalloc byte[16];
         ReadHeader(stream, header, name, ImagesMagic, "an images file (0x00000803: unsigned bytes, 3 dimensions)");
-        int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
-        int rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
-        int cols = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
+        var count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
+        var rows = BinaryPrimitives.ReadInt32BigEndian(header[8..]);
+        var cols = BinaryPrimitives.ReadInt32BigEndian(header[12..]);
         if (count < 0 || count > MaxCount || rows <= 0 || rows > MaxSide || cols <= 0 || cols > MaxSide
             || (long)count * rows * cols > int.MaxValue)
         {
@@ -48,7 +48,7 @@ public static class IdxReader
     {
         Span<byte> header = stackalloc byte[8];
         ReadHeader(stream, header, name, LabelsMagic, "a labels file (0x00000801: unsigned bytes, 1 dimension)");
-        int count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
+        var count = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
         if (count < 0 || count > MaxCount)
             throw new DatasetException($"{name}: implausible IDX label count {count}.");
         var tensor = empty([count], ScalarType.Byte);
@@ -61,7 +61,7 @@ public static class IdxReader
     {
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         Span<byte> magic = stackalloc byte[2];
-        int n = file.Read(magic);
+        var n = file.Read(magic);
         file.Position = 0;
         return n == 2 && magic[0] == 0x1f && magic[1] == 0x8b
             ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: false)
@@ -70,7 +70,7 @@ public static class IdxReader
 
     private static void ReadHeader(Stream stream, Span<byte> header, string name, int magic, string what)
     {
-        int read = ReadFully(stream, header, name);
+        var read = ReadFully(stream, header, name);
         if (read >= 4) CheckMagic(header, magic, name, what);
         if (read < header.Length)
             throw new DatasetException($"{name}: truncated IDX file: the header needs {header.Length} bytes, the file has {read}.");
@@ -78,7 +78,7 @@ public static class IdxReader
 
     private static void CheckMagic(ReadOnlySpan<byte> header, int expected, string name, string what)
     {
-        int magic = BinaryPrimitives.ReadInt32BigEndian(header);
+        var magic = BinaryPrimitives.ReadInt32BigEndian(header);
         if (magic != expected)
             throw new DatasetException($"{name}: not {what}; magic number is 0x{magic:x8}.");
     }
@@ -88,7 +88,7 @@ public static class IdxReader
         try
         {
             var span = tensor.bytes;
-            int read = ReadFully(stream, span, name);
+            var read = ReadFully(stream, span, name);
             if (read < span.Length)
                 throw new DatasetException($"{name}: truncated IDX file: the header promises {what} ({span.Length} data bytes), the file has {read}.");
             Span<byte> one = stackalloc byte[1];
@@ -104,12 +104,12 @@ public static class IdxReader
 
     internal static int ReadFully(Stream stream, Span<byte> buffer, string name)
     {
-        int total = 0;
+        var total = 0;
         try
         {
             while (total < buffer.Length)
             {
-                int n = stream.Read(buffer[total..]);
+                var n = stream.Read(buffer[total..]);
                 if (n == 0) break;
                 total += n;
             }

@@ -29,7 +29,7 @@ public static class ImdbTokenizer
         var lower = text.ToLowerInvariant();
         if (stripBreaks) lower = lower.Replace("<br />", " ", StringComparison.Ordinal).Replace("<br/>", " ", StringComparison.Ordinal);
         var chars = lower.ToCharArray();
-        for (int i = 0; i < chars.Length; i++)
+        for (var i = 0; i < chars.Length; i++)
         {
             if (Filters.Contains(chars[i])) chars[i] = ' ';
         }
@@ -39,7 +39,7 @@ public static class ImdbTokenizer
     /// <summary>Start mark then word indices (rank + 3; unknown words OOV), with no num_words limit applied.</summary>
     public static int[] Encode(string text, IReadOnlyDictionary<string, int> wordRanks)
     {
-        bool stripBreaks = StripsBreaks(wordRanks);
+        var stripBreaks = StripsBreaks(wordRanks);
         var result = new List<int> { StartChar };
         foreach (var w in Words(text, stripBreaks))
             result.Add(wordRanks.TryGetValue(w, out var rank) ? rank + IndexFrom : OovChar);

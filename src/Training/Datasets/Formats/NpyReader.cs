@@ -104,8 +104,8 @@ public static partial class NpyReader
             .Select(s => long.TryParse(s.TrimEnd('L'), out var v) && v >= 0 ? v
                 : throw new DatasetException($"{name}: bad shape in the .npy header: ({shapeMatch.Groups[1].Value})."))
             .ToArray();
-        long elements = shape.Aggregate(1L, (a, b) => a * b);
-        long bytes = elements * ElementSize(scalar);
+        var elements = shape.Aggregate(1L, (a, b) => a * b);
+        var bytes = elements * ElementSize(scalar);
         if (bytes > int.MaxValue)
             throw new DatasetException($"{name}: array of {bytes} bytes is too large.");
 
@@ -113,7 +113,7 @@ public static partial class NpyReader
         try
         {
             var span = tensor.bytes;
-            int read = IdxReader.ReadFully(stream, span, name);
+            var read = IdxReader.ReadFully(stream, span, name);
             if (read < span.Length)
                 throw new DatasetException($"{name}: truncated .npy data: shape ({string.Join(", ", shape)}) of '{dtype}' needs {span.Length} bytes, the file has {read}.");
         }

@@ -6,15 +6,15 @@ public static class SequencePadding
 {
     public static int[] Pad(IReadOnlyList<int[]> sequences, int? maxlen, bool padPost, bool truncatePost, Func<int, int>? map = null)
     {
-        int len = maxlen ?? (sequences.Count == 0 ? 0 : sequences.Max(s => s.Length));
+        var len = maxlen ?? (sequences.Count == 0 ? 0 : sequences.Max(s => s.Length));
         var result = new int[sequences.Count * len];
-        for (int i = 0; i < sequences.Count; i++)
+        for (var i = 0; i < sequences.Count; i++)
         {
             var s = sequences[i];
-            int take = Math.Min(s.Length, len);
-            int from = truncatePost ? 0 : s.Length - take;
-            int to = i * len + (padPost ? 0 : len - take);
-            for (int k = 0; k < take; k++)
+            var take = Math.Min(s.Length, len);
+            var from = truncatePost ? 0 : s.Length - take;
+            var to = i * len + (padPost ? 0 : len - take);
+            for (var k = 0; k < take; k++)
                 result[to + k] = map is null ? s[from + k] : map(s[from + k]);
         }
         return result;

@@ -71,7 +71,7 @@ public static class CatalogPreparer
 
     private static (int[]? Train, TestSelection Test) Splits(RawDataset raw, PreprocessingSpec pre)
     {
-        int n = (int)raw.TrainY.shape[0];
+        var n = (int)raw.TrainY.shape[0];
         int[]? train = null, test = null;
         if (!raw.HasTestSplit)
         {
@@ -80,7 +80,7 @@ public static class CatalogPreparer
         }
         if (pre.Subset?.Train is { } st && st < (train?.Length ?? n))
             train = Sampling.Subset(train ?? Enumerable.Range(0, n).ToArray(), st, pre.Seed);
-        int testN = (int)(raw.TestY ?? raw.TrainY).shape[0];
+        var testN = (int)(raw.TestY ?? raw.TrainY).shape[0];
         if (pre.Subset?.Test is { } sv && sv < (test?.Length ?? testN))
             test = Sampling.Subset(test ?? Enumerable.Range(0, testN).ToArray(), sv, pre.Seed + 1);
         return (train, new TestSelection(test));
@@ -108,8 +108,8 @@ public static class CatalogPreparer
     /// rescaled units. A constant channel gets std 1.</summary>
     private static (float[] Mean, float[] Std) ChannelStats(Tensor x, DatasetKind kind, double rescale)
     {
-        bool perLast = kind == DatasetKind.Table || x.dim() == 4;
-        long channels = perLast ? x.shape[^1] : 1;
+        var perLast = kind == DatasetKind.Table || x.dim() == 4;
+        var channels = perLast ? x.shape[^1] : 1;
         var sum = new double[channels];
         var sumSq = new double[channels];
         long count = 0;
@@ -120,16 +120,16 @@ public static class CatalogPreparer
             var part = x.narrow(0, start, Math.Min(chunk, x.shape[0] - start)).to_type(ScalarType.Float64).reshape(-1, channels);
             var s = part.sum(0L).data<double>().ToArray();
             var q = (part * part).sum(0L).data<double>().ToArray();
-            for (int c = 0; c < channels; c++) { sum[c] += s[c]; sumSq[c] += q[c]; }
+            for (var c = 0; c < channels; c++) { sum[c] += s[c]; sumSq[c] += q[c]; }
             count += part.shape[0];
         }
         var mean = new float[channels];
         var std = new float[channels];
-        for (int c = 0; c < channels; c++)
+        for (var c = 0; c < channels; c++)
         {
-            double m = sum[c] / count;
-            double v = Math.Max(0, sumSq[c] / count - m * m);
-            double sd = Math.Sqrt(v);
+            var m = sum[c] / count;
+            var v = Math.Max(0, sumSq[c] / count - m * m);
+            var sd = Math.Sqrt(v);
             mean[c] = (float)(m * rescale);
             std[c] = sd < 1e-7 ? 1f : (float)(sd * Math.Abs(rescale));
         }
@@ -141,10 +141,10 @@ public static class CatalogPreparer
         IReadOnlyList<int[]> Pick(IReadOnlyList<int[]> all, int[]? idx) => idx is null ? all : idx.Select(i => all[i]).ToArray();
         var train = Pick(raw.TrainSequences!, trainIdx);
         var test = Pick(raw.TestSequences ?? raw.TrainSequences!, testIdx);
-        int? numWords = pre.NumWords;
-        int skipTop = pre.SkipTop;
+        var numWords = pre.NumWords;
+        var skipTop = pre.SkipTop;
         int Map(int w) => ImdbTokenizer.Limit(w, numWords, skipTop);
-        int maxlen = pre.Maxlen ?? train.Max(s => s.Length);
+        var maxlen = pre.Maxlen ?? train.Max(s => s.Length);
         var trainPadded = SequencePadding.Pad(train, maxlen, pre.PadPost, pre.TruncatePost, Map);
         var testPadded = SequencePadding.Pad(test, maxlen, pre.PadPost, pre.TruncatePost, Map);
         var vocabulary = raw.WordRanks!

@@ -34,8 +34,8 @@ public sealed record DatasetSpec(string Name, string? UploadId, PreprocessingSpe
         }
         r.UnknownKeys(dataset, "", TopKeys);
 
-        string? name = r.String(dataset, "name");
-        string? uploadId = r.String(dataset, "upload_id");
+        var name = r.String(dataset, "name");
+        var uploadId = r.String(dataset, "upload_id");
         if (name is not null && name.StartsWith(CsvPrefix, StringComparison.Ordinal))
         {
             if (uploadId is not null && uploadId != name[CsvPrefix.Length..])
@@ -99,8 +99,8 @@ public sealed record DatasetSpec(string Name, string? UploadId, PreprocessingSpe
         }
         if (pre.Reshape is { } shape && d.Kind != DatasetKind.Sequences)
         {
-            long want = d.InputShape.Aggregate(1L, (x, y) => x * y);
-            long got = shape.Aggregate(1L, (x, y) => x * y);
+            var want = d.InputShape.Aggregate(1L, (x, y) => x * y);
+            var got = shape.Aggregate(1L, (x, y) => x * y);
             if (want != got)
                 r.Error("preprocessing.reshape", $"[{string.Join(", ", shape)}] holds {got} values but a '{d.Name}' example holds {want} ([{string.Join(", ", d.InputShape)}]); e.g. [{want}].");
         }
@@ -221,7 +221,7 @@ public sealed record DatasetSpec(string Name, string? UploadId, PreprocessingSpe
             else r.Error("features", "must be a list of column names, or an object of input name → list of column names.");
         }
         var categorical = d.TryGetProperty("categorical", out var c) ? r.StringList(c, "categorical") ?? [] : [];
-        string missing = "mean";
+        var missing = "mean";
         string? constant = null;
         if (d.TryGetProperty("missing", out var m))
         {

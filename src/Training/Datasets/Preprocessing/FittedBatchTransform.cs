@@ -21,7 +21,7 @@ public sealed class FittedBatchTransform : IBatchTransform
         var result = new Tensor[rawInputs.Length];
         using (var scope = NewDisposeScope())
         {
-            for (int i = 0; i < rawInputs.Length; i++)
+            for (var i = 0; i < rawInputs.Length; i++)
                 result[i] = Apply(_inputs[i], rawInputs[i], training, rng).MoveToOuterDisposeScope();
         }
         return result;
@@ -29,7 +29,7 @@ public sealed class FittedBatchTransform : IBatchTransform
 
     private static Tensor Apply(FittedInput f, Tensor raw, bool training, Generator rng)
     {
-        long n = raw.shape[0];
+        var n = raw.shape[0];
         long[] shape = [n, .. f.Shape.Select(d => (long)d)];
         if (f.IsInteger) return raw.to_type(ScalarType.Int64).reshape(shape);
         var x = raw.to_type(ScalarType.Float32);

@@ -11,7 +11,7 @@ internal static class ImageAugmenter
 {
     public static Tensor Apply(Tensor x, AugmentationSpec a, Generator rng)
     {
-        bool grey = x.dim() == 3;
+        var grey = x.dim() == 3;
         var nchw = grey ? x.unsqueeze(1) : x.permute(0, 3, 1, 2);
         long n = nchw.shape[0], h = nchw.shape[2], w = nchw.shape[3];
         if (a.HorizontalFlip)

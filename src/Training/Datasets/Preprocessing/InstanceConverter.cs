@@ -121,7 +121,7 @@ internal static class InstanceConverter
         var f = fp.Inputs[0];
         var errors = new List<SpecError>();
         var values = new float[images.Count][];
-        for (int i = 0; i < images.Count; i++)
+        for (var i = 0; i < images.Count; i++)
         {
             try { values[i] = DecodeImage(images[i], f.RawShape); }
             catch (SpecException e) { errors.Add(new SpecError($"instances[{i}]", e.Errors[0].Message)); }
@@ -133,7 +133,7 @@ internal static class InstanceConverter
     private static Tensor Table(FittedPreprocessing fp, FittedInput f, IReadOnlyList<FittedColumn> cols, JsonElement[] items, List<SpecError> errors)
     {
         var rows = new float[items.Length][];
-        for (int i = 0; i < items.Length; i++)
+        for (var i = 0; i < items.Length; i++)
         {
             var item = items[i];
             if (item.ValueKind != JsonValueKind.Object)
@@ -143,7 +143,7 @@ internal static class InstanceConverter
                 continue;
             }
             rows[i] = new float[f.Shape[0]];
-            int offset = 0;
+            var offset = 0;
             foreach (var c in cols)
             {
                 string? value = null;
@@ -174,7 +174,7 @@ internal static class InstanceConverter
     private static Tensor Sequences(TextEncoding text, JsonElement[] items, List<SpecError> errors)
     {
         var seqs = new int[items.Length][];
-        for (int i = 0; i < items.Length; i++)
+        for (var i = 0; i < items.Length; i++)
         {
             var item = items[i];
             if (item.ValueKind == JsonValueKind.String && item.GetString()!.Length > MaxTextChars)
@@ -205,8 +205,8 @@ internal static class InstanceConverter
     private static Tensor Arrays(FittedInput f, JsonElement[] items, List<SpecError> errors)
     {
         var values = new float[items.Length][];
-        long count = f.RawShape.Aggregate(1L, (a, b) => a * b);
-        for (int i = 0; i < items.Length; i++)
+        var count = f.RawShape.Aggregate(1L, (a, b) => a * b);
+        for (var i = 0; i < items.Length; i++)
         {
             var item = items[i];
             try
@@ -248,7 +248,7 @@ internal static class InstanceConverter
         // still leaves too few values for the shape.
         if (values.Count != shape.Aggregate(1L, (n, d) => n * d))
             throw new SpecException("", $"is ragged; expected {Describe(f)}.");
-        bool matches = shape.SequenceEqual(f.RawShape) || shape.SequenceEqual(f.Shape);
+        var matches = shape.SequenceEqual(f.RawShape) || shape.SequenceEqual(f.Shape);
         if (!matches)
             throw new SpecException("", $"has shape [{string.Join(", ", shape)}]; expected {Describe(f)}.");
         if (f.RawDType == "uint8" && values.Any(v => v is < 0 or > 255 || v != MathF.Floor(v)))
@@ -265,7 +265,7 @@ internal static class InstanceConverter
             return;
         }
         if (e.ValueKind != JsonValueKind.Array || depth > 8) throw new SpecException("", $"must hold only numbers; expected {Describe(f)}.");
-        int len = e.GetArrayLength();
+        var len = e.GetArrayLength();
         if (depth == shape.Count) shape.Add(len);
         else if (shape[depth] != len) throw new SpecException("", $"is ragged; expected {Describe(f)}.");
         foreach (var c in e.EnumerateArray()) Walk(c, depth + 1, shape, values, f);
@@ -300,7 +300,7 @@ internal static class InstanceConverter
             throw new SpecException("", $"images are not accepted for inputs of shape [{string.Join(", ", rawShape)}].");
         if (bytes.Length > MaxImageBytes) throw new SpecException("", $"image of {bytes.Length} bytes is over the limit of {MaxImageBytes}.");
         int h = rawShape[0], w = rawShape[1];
-        bool rgb = rawShape.Length == 3 && rawShape[2] == 3;
+        var rgb = rawShape.Length == 3 && rawShape[2] == 3;
         try
         {
             var info = Image.Identify(bytes) ?? throw new SpecException("", "is not an image in a known format (PNG, JPEG, GIF, BMP, TGA, WebP, TIFF, PBM).");

@@ -15,7 +15,7 @@ internal static class Sampling
         foreach (var g in groups)
         {
             rng.Shuffle(g);
-            int take = (int)Math.Round(g.Length * testFraction, MidpointRounding.AwayFromZero);
+            var take = (int)Math.Round(g.Length * testFraction, MidpointRounding.AwayFromZero);
             if (take >= g.Length && g.Length > 1) take = g.Length - 1;
             test.AddRange(g.Take(take));
         }

@@ -10,7 +10,7 @@ public static class TabularEncoder
     /// Returns a problem description, or null.</summary>
     public static string? Encode(FittedColumn c, string? cell, Span<float> dest)
     {
-        bool missing = CsvParser.IsMissing(cell);
+        var missing = CsvParser.IsMissing(cell);
         if (c.Type == ColumnType.Numeric)
         {
             double v;
@@ -35,7 +35,7 @@ public static class TabularEncoder
         }
         else category = cell!.Trim();
         dest.Clear();
-        for (int k = 0; k < c.Categories!.Count; k++)
+        for (var k = 0; k < c.Categories!.Count; k++)
         {
             if (string.Equals(c.Categories[k], category, StringComparison.Ordinal)) { dest[k] = 1; break; }
         }

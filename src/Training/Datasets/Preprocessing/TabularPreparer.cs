@@ -29,13 +29,13 @@ public static class TabularPreparer
 
         int Column(string name, string path)
         {
-            int i = table.ColumnIndex(name);
+            var i = table.ColumnIndex(name);
             if (i < 0) errors.Add(new SpecError(path, $"unknown column '{name}'; {accepted}."));
             return i;
         }
 
         var targetCols = tab.Targets.Select((t, i) => Column(t, tab.Targets.Count == 1 ? "dataset.target" : $"dataset.target[{i}]")).ToArray();
-        for (int i = 0; i < tab.Categorical.Count; i++) Column(tab.Categorical[i], $"dataset.categorical[{i}]");
+        for (var i = 0; i < tab.Categorical.Count; i++) Column(tab.Categorical[i], $"dataset.categorical[{i}]");
         var groups = tab.FeatureGroups
             ?? [new("input", table.Header.Where(h => !tab.Targets.Contains(h)).ToArray())];
         var groupCols = new List<int[]>();
@@ -74,9 +74,9 @@ public static class TabularPreparer
 
         // Targets: class names over all used rows; indices per row.
         var targets = new List<(FittedTarget Fitted, int[]? Classes, float[]? Values)>();
-        for (int k = 0; k < targetCols.Length; k++)
+        for (var k = 0; k < targetCols.Length; k++)
         {
-            int col = targetCols[k];
+            var col = targetCols[k];
             var name = table.Header[col];
             if (IsCategorical(col))
             {
@@ -109,10 +109,10 @@ public static class TabularPreparer
                 .Select(i => fitRows[i]).ToArray();
         }
         var fittedGroups = new List<FittedInput>();
-        for (int g = 0; g < groups.Count; g++)
+        for (var g = 0; g < groups.Count; g++)
         {
             var cols = groupCols[g].Select(c => FitColumn(table, c, IsCategorical(c), fitRows, tab)).ToArray();
-            int width = cols.Sum(c => c.Width);
+            var width = cols.Sum(c => c.Width);
             fittedGroups.Add(new FittedInput
             {
                 Name = groups[g].Key, RawShape = [width], RawDType = "float32", Shape = [width], Columns = cols,
@@ -127,14 +127,14 @@ public static class TabularPreparer
         {
             var inputs = new List<Tensor>();
             var problems = new List<SpecError>();
-            for (int g = 0; g < groups.Count; g++)
+            for (var g = 0; g < groups.Count; g++)
             {
                 var f = fittedGroups[g];
                 var data = new float[positions.Length * f.Shape[0]];
-                for (int i = 0; i < positions.Length; i++)
+                for (var i = 0; i < positions.Length; i++)
                 {
                     int r = rows[positions[i]], offset = 0;
-                    for (int c = 0; c < f.Columns!.Count; c++)
+                    for (var c = 0; c < f.Columns!.Count; c++)
                     {
                         var col = groupCols[g][c];
                         var problem = TabularEncoder.Encode(f.Columns[c], table.Rows[r][col], data.AsSpan(i * f.Shape[0] + offset, f.Columns[c].Width));
@@ -172,10 +172,10 @@ public static class TabularPreparer
         var present = trainRows.Select(r => table.Rows[r][col]).Where(v => v is not null).Select(v => v!).ToList();
         string? MostFrequent() => present.GroupBy(v => v, StringComparer.Ordinal)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault();
-        bool drop = tab.Missing == "drop";
+        var drop = tab.Missing == "drop";
         if (categorical)
         {
-            string? fill = drop ? null : tab.Missing == "constant" ? tab.MissingConstant : MostFrequent();
+            var fill = drop ? null : tab.Missing == "constant" ? tab.MissingConstant : MostFrequent();
             var cats = present.Concat(fill is null || trainRows.All(r => table.Rows[r][col] is not null) ? [] : [fill])
                 .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
             return new FittedColumn(name, ColumnType.Categorical, null, fill, cats, null, null);
