@@ -22,28 +22,25 @@ public static class ModelsApi
 
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/api/runs/{id:guid}/predict", PredictWithRun)
-            .WithTags("Predictions").WithName("PredictWithRun")
-            .WithSummary("Predict with a succeeded run's model")
-            .RequireAuthorization(Scopes.Predict)
-            .RequireRateLimiting(RequestLimits.Predictions)
-            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
-            .Accepts<PredictRequest>("application/json", "multipart/form-data")
-            .WithRequestExample(ApiExamples.Predict);
+        Predicts(app.MapPost("/api/runs/{id:guid}/predict", PredictWithRun))
+            .WithName("PredictWithRun").WithSummary("Predict with a succeeded run's model");
 
         var models = app.MapGroup("/api/models").WithTags("Models");
         models.MapGet("/", ListModels).WithName("ListModels").WithSummary("Model names and the run serving each").RequireAuthorization(Scopes.RunsRead);
         models.MapGet("/{name}", GetModel).WithName("GetModel").WithSummary("The run currently serving a model name").RequireAuthorization(Scopes.RunsRead);
-        models.MapPost("/{name}/predict", PredictWithModel)
-            .WithTags("Predictions").WithName("PredictWithModel")
-            .WithSummary("Predict with the newest succeeded run of that name")
-            .RequireAuthorization(Scopes.Predict)
-            .RequireRateLimiting(RequestLimits.Predictions)
-            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
-            .Accepts<PredictRequest>("application/json", "multipart/form-data")
-            .WithRequestExample(ApiExamples.Predict);
+        Predicts(models.MapPost("/{name}/predict", PredictWithModel))
+            .WithName("PredictWithModel").WithSummary("Predict with the newest succeeded run of that name");
         return app;
     }
+
+    /// <summary>What both predict routes are: the predict scope and rate, the body limit, JSON or image files.</summary>
+    private static RouteHandlerBuilder Predicts(RouteHandlerBuilder endpoint) => endpoint
+        .WithTags("Predictions")
+        .RequireAuthorization(Scopes.Predict)
+        .RequireRateLimiting(RequestLimits.Predictions)
+        .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxBodyBytes))
+        .Accepts<PredictRequest>("application/json", "multipart/form-data")
+        .WithRequestExample(ApiExamples.Predict);
 
     public static async Task<Results<Ok<PredictResponse>, ValidationProblem, ProblemHttpResult>> PredictWithRun(
         Guid id, HttpRequest request, TrainingDbContext db, ModelCache models, PredictionService predictions, IOptions<PredictionOptions> options,
