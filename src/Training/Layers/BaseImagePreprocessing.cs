@@ -10,6 +10,13 @@ public abstract record BaseImagePreprocessing : Layer
     [OneOf("channels_last")] public string DataFormat { get; init; } = "channels_last";
     public string? BoundingBoxFormat { get; init; }
 
+    /// <summary>An (H, W, C) image in, the same shape out: what the augmentation layers do; the resizing ones override.</summary>
+    public override Shape[] OutputShapes(Shape[] inputs)
+    {
+        RequireImage(inputs[0]);
+        return [inputs[0]];
+    }
+
     /// <summary>Checks an (H, W, C) input, with known H and W when <paramref name="knownSize"/>.</summary>
     protected void RequireImage(Shape x, bool knownSize = false)
     {

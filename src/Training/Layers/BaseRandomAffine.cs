@@ -12,12 +12,6 @@ public abstract record BaseRandomAffine : BaseImagePreprocessing
     public int? Seed { get; init; }
     public double FillValue { get; init; }
 
-    public override Shape[] OutputShapes(Shape[] inputs)
-    {
-        RequireImage(inputs[0]);
-        return [inputs[0]];
-    }
-
     /// <summary>The (N, 6) transforms for a batch of <paramref name="n"/> images of (h, w): output pixel (x, y) reads
     /// input (a0·x + a1·y + a2, b0·x + b1·y + b2).</summary>
     internal abstract Tensor Transforms(long n, long h, long w, Generator rng);

@@ -20,12 +20,6 @@ public sealed record RandomContrast : BaseImagePreprocessing
         if (ValueRange.Items.Count != 2 || ValueRange.Items[0] >= ValueRange.Items[1]) yield return new SpecError($"{path}.value_range", "must be [low, high] with low < high");
     }
 
-    public override Shape[] OutputShapes(Shape[] inputs)
-    {
-        RequireImage(inputs[0]);
-        return [inputs[0]];
-    }
-
     public override LayerModule Build(Shape[] inputs, BuildContext context) => new Module(this);
 
     private sealed class Module(RandomContrast c) : UnaryModule(c.Name)

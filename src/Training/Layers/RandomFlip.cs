@@ -10,12 +10,6 @@ public sealed record RandomFlip : BaseImagePreprocessing
     [OneOf("horizontal", "vertical", "horizontal_and_vertical")] public string Mode { get; init; } = "horizontal_and_vertical";
     public int? Seed { get; init; }
 
-    public override Shape[] OutputShapes(Shape[] inputs)
-    {
-        RequireImage(inputs[0]);
-        return [inputs[0]];
-    }
-
     public override LayerModule Build(Shape[] inputs, BuildContext context) => new Module(this);
 
     private sealed class Module(RandomFlip c) : UnaryModule(c.Name)
