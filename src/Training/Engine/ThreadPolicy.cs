@@ -1,16 +1,24 @@
-using System.Diagnostics;
 using static TorchSharp.torch;
 
 namespace TrainingService.Training.Engine;
 
 /// <summary>
 /// How many libtorch intra-op threads a fit uses. A constant cannot be right everywhere: a small-batch MLP on a 2-core
-/// AVX2 machine ran 2× slower with 2 threads than with 1 (per-op fork/join costs more than the work it splits), while
-/// on an AVX-512 Xeon 2 threads won; a CNN's convolutions gain from threads on both. So a fit can measure (opt-in,
-/// <c>Training:MeasureThreads</c>, until the trial is trusted: on a loaded machine it picked 1 thread for a 5x slower MLP):
-/// it alternates short blocks of real training steps at 1 and at <see cref="Max"/> threads and keeps the faster by mean
-/// step time. Not the median: on a loaded machine one thread's typical step was the faster (0.6 against 1.3 ms) while
-/// its epoch was 10× slower, all of it in rare long steps; the mean counts them. <see cref="Fixed"/> skips the trial.
+/// AVX2 machine ran 2.3× slower with 2 threads than with 1 (per-op fork/join costs more than the work it splits), while
+/// its CNN and LSTM ran 1.5× faster with 2, and on an AVX-512 Xeon 2 threads won for all three. So unless the count is
+/// configured (<see cref="Fixed"/>), a fit measures: it alternates blocks of real training steps at 1 and at
+/// <see cref="Max"/> threads and keeps the faster by mean step time. Not the median: on a loaded machine one thread's
+/// typical step was the faster (0.6 against 1.3 ms) while its epoch was 10× slower, all of it in rare long steps; the
+/// mean counts them.
+/// <list type="bullet">
+/// <item>A block is at least <see cref="StepsPerBlock"/> steps and <see cref="MinBlockMs"/> of work, so a sub-millisecond
+/// step is not judged on a few samples of the scheduler's noise.</item>
+/// <item>After the first round the trial stops when one candidate is clearly faster (<see cref="ClearMargin"/>): the
+/// slower setting's steps are the trial's cost, and a slow LSTM step should not be repeated to confirm a 1.5× gap.
+/// Otherwise it runs up to <see cref="MaxRounds"/> rounds.</item>
+/// <item>The choice is measured again every <see cref="RemeasureAfter"/> of training: a machine's load changes, and a
+/// choice made in a noisy moment costs at most that long.</item>
+/// </list>
 /// </summary>
 /// <param name="Fixed">A configured thread count (<c>Training:TorchThreads</c>), used as is.</param>
 /// <param name="Max">The cores this run may use: the machine's divided among the runs that train at once, so that
@@ -20,7 +28,16 @@ public sealed record ThreadPolicy(int? Fixed, int Max)
     /// <summary>Warm-up steps before timing (first-touch allocations, lazily built kernels).</summary>
     public const int WarmupSteps = 2;
     public const int StepsPerBlock = 4;
-    public const int Rounds = 3;
+    public const double MinBlockMs = 10;
+    public const int MaxRounds = 3;
+    /// <summary>A candidate whose mean step is this many times faster than every other wins after one round.</summary>
+    public const double ClearMargin = 1.25;
+
+    /// <summary>Training time after which the choice is measured again.</summary>
+    public TimeSpan RemeasureAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The clock steps are timed with.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public static ThreadPolicy Configured(int threads) => new(Math.Max(1, threads), Math.Max(1, threads));
 
@@ -29,72 +46,109 @@ public sealed record ThreadPolicy(int? Fixed, int Max)
     internal ThreadTrial Start() => new(this);
 }
 
-/// <summary>The thread count a fit used and how it was chosen (<c>configured</c>, <c>single core</c>, <c>measured</c>),
-/// with the mean milliseconds per step of each candidate when measured.</summary>
-public sealed record ThreadChoice(int Threads, string ChosenBy, IReadOnlyDictionary<int, double>? MeanStepMs = null);
+/// <summary>The thread count a fit ended with and how it was chosen (<c>configured</c>, <c>single core</c>,
+/// <c>measured</c>); when measured, the mean milliseconds per step of each candidate in the last trial, how many trials
+/// the fit ran and the thread count each of them chose.</summary>
+public sealed record ThreadChoice(int Threads, string ChosenBy, IReadOnlyDictionary<int, double>? MeanStepMs = null,
+    int? Trials = null, IReadOnlyList<int>? ChoicePerTrial = null);
 
-/// <summary>The measurement in progress during the first training steps of a fit (see <see cref="ThreadPolicy"/>).</summary>
+/// <summary>The measurement around each training step of a fit (see <see cref="ThreadPolicy"/>).</summary>
 internal sealed class ThreadTrial
 {
     private readonly ThreadPolicy _policy;
     private readonly int[] _candidates;
     private readonly Dictionary<int, List<double>> _times = [];
-    private readonly Stopwatch _clock = new();
-    private int _step, _current;
+    private readonly List<int> _choices = [];
+    private long _stepStarted, _decidedAt;
+    private int _trialStep, _blockIndex, _blockSteps, _current;
+    private double _blockMs;
+    private bool _measuring;
 
     public ThreadTrial(ThreadPolicy policy)
     {
         _policy = policy;
         _candidates = policy.Fixed is null && policy.Max > 1 ? [1, policy.Max] : [];
-        foreach (var c in _candidates) _times[c] = [];
         if (policy.Fixed is { } n) Choice = new ThreadChoice(n, "configured");
         else if (policy.Max == 1) Choice = new ThreadChoice(1, "single core");
         if (Choice is not null) set_num_threads(Choice.Threads);
-        else set_num_threads(policy.Max);
+        else Begin();
     }
 
-    /// <summary>Set once the trial is over (at once when nothing is to be measured).</summary>
+    /// <summary>The latest decision (set at once when nothing is to be measured, else after the first trial).</summary>
     public ThreadChoice? Choice { get; private set; }
-
-    private int TimedSteps => ThreadPolicy.Rounds * _candidates.Length * ThreadPolicy.StepsPerBlock;
 
     /// <summary>Before a training step: sets the thread count this step is timed at.</summary>
     public void BeforeStep()
     {
-        if (Choice is not null) return;
-        var timed = _step - ThreadPolicy.WarmupSteps;
-        if (timed >= 0)
+        if (_candidates.Length == 0) return;
+        if (!_measuring && _policy.Time.GetElapsedTime(_decidedAt) >= _policy.RemeasureAfter) Begin();
+        if (_measuring && _trialStep >= ThreadPolicy.WarmupSteps && _blockSteps == 0)
         {
-            var block = timed / ThreadPolicy.StepsPerBlock;
-            _current = _candidates[block % _candidates.Length];
+            _current = _candidates[_blockIndex % _candidates.Length];
             set_num_threads(_current);
         }
-        _clock.Restart();
+        _stepStarted = _policy.Time.GetTimestamp();
     }
 
-    /// <summary>After the step (its loss read, so its work is done).</summary>
+    /// <summary>After the step (its work done: libtorch's CPU operations return when they have run).</summary>
     public void AfterStep()
     {
-        if (Choice is not null) return;
-        var timed = _step - ThreadPolicy.WarmupSteps;
-        if (timed >= 0) _times[_current].Add(_clock.Elapsed.TotalMilliseconds);
-        _step++;
-        if (_step - ThreadPolicy.WarmupSteps >= TimedSteps) Decide();
+        if (!_measuring) return;
+        var ms = _policy.Time.GetElapsedTime(_stepStarted).TotalMilliseconds;
+        if (_trialStep++ < ThreadPolicy.WarmupSteps) return;
+        _times[_current].Add(ms);
+        _blockSteps++;
+        _blockMs += ms;
+        if (_blockSteps < ThreadPolicy.StepsPerBlock || _blockMs < ThreadPolicy.MinBlockMs) return;
+        _blockSteps = 0;
+        _blockMs = 0;
+        _blockIndex++;
+        var rounds = _blockIndex / _candidates.Length;
+        if (_blockIndex % _candidates.Length == 0 && (rounds >= ThreadPolicy.MaxRounds || ClearWinner() is not null)) Decide();
     }
 
-    /// <summary>Ends the trial with what was measured (a fit shorter than the trial decides on fewer steps).</summary>
+    /// <summary>Ends the fit's measuring with what was measured (a fit shorter than the trial decides on fewer steps).</summary>
     public ThreadChoice Finish()
     {
-        if (Choice is null) Decide();
+        if (_measuring) Decide();
         return Choice!;
+    }
+
+    private void Begin()
+    {
+        _measuring = true;
+        _trialStep = _blockIndex = _blockSteps = 0;
+        _blockMs = 0;
+        foreach (var c in _candidates) _times[c] = [];
+        // Warm-up steps run at the current choice (the share of the cores before the first decision).
+        set_num_threads(Choice?.Threads ?? _policy.Max);
+    }
+
+    private Dictionary<int, double> Means() =>
+        _times.Where(t => t.Value.Count > 0).ToDictionary(t => t.Key, t => t.Value.Average());
+
+    private int? ClearWinner()
+    {
+        var means = Means();
+        if (means.Count < _candidates.Length) return null;
+        var ordered = means.OrderBy(m => m.Value).ToList();
+        return ordered[0].Value * ThreadPolicy.ClearMargin <= ordered[1].Value ? ordered[0].Key : null;
     }
 
     private void Decide()
     {
-        var means = _times.Where(t => t.Value.Count > 0).ToDictionary(t => t.Key, t => t.Value.Average());
+        _measuring = false;
+        _decidedAt = _policy.Time.GetTimestamp();
+        var means = Means();
+        if (means.Count == 0 && Choice is not null)
+        {
+            set_num_threads(Choice.Threads); // a re-measurement cut short before its first timed step
+            return;
+        }
         // Ties go to fewer threads: they leave cores to serving and to other runs.
         var threads = means.Count == 0 ? _policy.Max : means.OrderBy(m => m.Value).ThenBy(m => m.Key).First().Key;
-        Choice = new ThreadChoice(threads, "measured", means);
+        _choices.Add(threads);
+        Choice = new ThreadChoice(threads, "measured", means, _choices.Count, _choices.ToList());
         set_num_threads(threads);
     }
 }

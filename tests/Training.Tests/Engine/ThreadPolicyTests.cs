@@ -5,15 +5,19 @@ using static TorchSharp.torch;
 namespace TrainingService.Training.Tests.Engine;
 
 /// <summary>The fit's intra-op thread count: configured, or measured on its first steps and reported.</summary>
-public class ThreadPolicyTests
+public sealed class ThreadPolicyTests : IDisposable
 {
+    private readonly int _threadsBefore = get_num_threads();
+
+    public void Dispose() => set_num_threads(_threadsBefore);
+
     private const string Mlp = """{"input_shape": [8], "layers": [{"type": "Dense", "units": 16, "activation": "relu"}, {"type": "Dense", "units": 3, "activation": "softmax"}]}""";
     private const string Compile = """{"optimizer": "adam", "loss": "sparse_categorical_crossentropy"}""";
 
     [Fact]
     public void Fit_MeasuresOneAndMaxThreads_KeepsTheFasterAndReportsBoth()
     {
-        using var data = Synthetic.Blobs(400);
+        using var data = Synthetic.Blobs(4000); // enough 16-example steps for a block of 10 ms at each count
         using var session = ModelSession.Create(SpecFiles.Plan(Mlp, Compile, """{"epochs": 2, "batch_size": 16, "seed": 3}"""));
         var before = get_num_threads();
         try
@@ -27,6 +31,8 @@ public class ThreadPolicyTests
             var fastest = choice.MeanStepMs.OrderBy(m => m.Value).ThenBy(m => m.Key).First().Key;
             Assert.Equal(fastest, choice.Threads);
             Assert.Equal(choice.Threads, get_num_threads());
+            Assert.Equal(choice.Trials, choice.ChoicePerTrial!.Count);
+            Assert.Equal(choice.Threads, choice.ChoicePerTrial[^1]);
         }
         finally
         {
@@ -70,5 +76,103 @@ public class ThreadPolicyTests
         {
             set_num_threads(before);
         }
+    }
+
+    // The trial's decisions, driven by a clock the test advances: each step "takes" what the current thread count costs.
+
+    [Fact]
+    public void Trial_OneCountClearlyFaster_DecidesAfterOneRound()
+    {
+        var run = new SteppedTrial(ThreadPolicy.Measured(2), ms: threads => threads == 1 ? 1 : 3);
+        // 2 warm-up steps, a block at 1 thread (10 steps of 1 ms to reach the 10 ms minimum), a block at 2 (4 steps of 3 ms).
+        run.Steps(15);
+        Assert.Null(run.Trial.Choice);
+        run.Steps(1);
+        Assert.Equal(1, run.Trial.Choice!.Threads);
+        Assert.Equal(1, get_num_threads());
+        Assert.Equal(1, run.Trial.Choice.MeanStepMs![1], 9);
+        Assert.Equal(3, run.Trial.Choice.MeanStepMs[2], 9);
+    }
+
+    [Fact]
+    public void Trial_CloseCounts_RunsEveryRoundAndKeepsTheFaster()
+    {
+        var run = new SteppedTrial(ThreadPolicy.Measured(4), ms: threads => threads == 1 ? 5 : 4.5);
+        run.Steps(2 + 2 * ThreadPolicy.StepsPerBlock * ThreadPolicy.MaxRounds - 1);
+        Assert.Null(run.Trial.Choice);
+        run.Steps(1);
+        Assert.Equal(4, run.Trial.Choice!.Threads);
+        Assert.Equal(4, get_num_threads());
+    }
+
+    [Fact]
+    public void Trial_RareLongSteps_CountInTheMean()
+    {
+        // One thread is faster on a typical step, but one step in four stalls (a loaded machine): its mean loses.
+        var count = 0;
+        var run = new SteppedTrial(ThreadPolicy.Measured(2), ms: threads => threads == 2 ? 4 : ++count % 4 == 0 ? 40 : 2);
+        run.Steps(2 + 2 * ThreadPolicy.StepsPerBlock * ThreadPolicy.MaxRounds);
+        Assert.Equal(2, run.Trial.Choice!.Threads);
+    }
+
+    [Fact]
+    public void Trial_AfterTheRemeasureInterval_MeasuresAgainAndFollowsTheMachine()
+    {
+        var loaded = false;
+        var run = new SteppedTrial(ThreadPolicy.Measured(2) with { RemeasureAfter = TimeSpan.FromSeconds(1) },
+            ms: threads => (threads == 1) == loaded ? 1 : 3);
+        run.Steps(16);
+        Assert.Equal(2, run.Trial.Choice!.Threads);
+        loaded = true; // now 1 thread is the faster
+        run.Steps(1000 - 16); // a second of 1 ms steps has passed: a new trial started and decided
+        Assert.Equal(1, run.Trial.Choice!.Threads);
+        Assert.Equal(1, get_num_threads());
+        Assert.Equal([2, 1], run.Trial.Choice.ChoicePerTrial!);
+        Assert.Equal(run.Trial.Choice, run.Trial.Finish());
+    }
+
+    [Fact]
+    public void Trial_EndedDuringAReMeasurementsWarmUp_KeepsTheLastChoice()
+    {
+        var run = new SteppedTrial(ThreadPolicy.Measured(2) with { RemeasureAfter = TimeSpan.FromMilliseconds(20) },
+            ms: threads => threads == 1 ? 1 : 3);
+        run.Steps(16);
+        var first = run.Trial.Choice!;
+        run.Clock.Advance(TimeSpan.FromSeconds(1));
+        run.Steps(1); // the new trial's first warm-up step
+        Assert.Equal(first, run.Trial.Finish());
+        Assert.Equal(1, get_num_threads());
+    }
+
+    private sealed class SteppedTrial
+    {
+        private readonly Func<int, double> _ms;
+
+        public SteppedTrial(ThreadPolicy policy, Func<int, double> ms)
+        {
+            _ms = ms;
+            Trial = new ThreadTrial(policy with { Time = Clock });
+        }
+
+        public ManualClock Clock { get; } = new();
+        public ThreadTrial Trial { get; }
+
+        public void Steps(int n)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                Trial.BeforeStep();
+                Clock.Advance(TimeSpan.FromMilliseconds(_ms(get_num_threads())));
+                Trial.AfterStep();
+            }
+        }
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public override long GetTimestamp() => _ticks;
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 }
