@@ -86,7 +86,7 @@ public static class Harness
             // The service's own log lines are not what is measured.
             ["Logging:LogLevel:Default"] = "Warning",
             ["Datasets:Root"] = datasets,
-            ["Training:TorchThreads"] = o.Threads.ToString(CultureInfo.InvariantCulture),
+            // Training threads: the service's default policy (measured per run), which C reports beside the fixed counts.
             // One principal drives all the load: its request rates and run quota would measure the limiter, not the
             // service (0 turns a rate limit off).
             ["Requests:PredictionsPerMinute"] = "0",

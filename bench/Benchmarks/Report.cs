@@ -61,7 +61,7 @@ public sealed class Report(BenchOptions o, Machine machine)
         s.AppendLine($"| TorchSharp / LibTorch | TorchSharp-cpu {machine.TorchSharp} / LibTorch {machine.LibTorch} |");
         var peer = Training.Select(t => t.PeerVersion).FirstOrDefault(v => v is not null);
         s.AppendLine($"| PyTorch peer | {(peer is null ? "not run" : $"PyTorch {peer} (Debian python3-torch, /usr/bin/python3)")} |");
-        s.AppendLine($"| threads | {o.Threads} intra-op threads everywhere (TorchSharp `set_num_threads`, service `Training:TorchThreads`, `torch.set_num_threads`); OpenMP: {OpenMp} for every process (the service sets it itself, see OpenMpWaits) |");
+        s.AppendLine($"| threads | N = {o.Threads} intra-op threads for A, B and P unless a column says 1 (TorchSharp `set_num_threads`, `torch.set_num_threads`); the service (C) runs its default measured policy up to {o.Threads}; OpenMP: {OpenMp} for every process (the service sets it itself, see OpenMpWaits) |");
         s.AppendLine($"| load average | {LoadBefore} before, {LoadAfter} after (1, 5, 15 min); other builds and tests were running on this machine |");
         s.AppendLine();
 
@@ -79,22 +79,26 @@ public sealed class Report(BenchOptions o, Machine machine)
         s.AppendLine("## 1. Training: seconds per epoch and samples per second");
         s.AppendLine();
         s.AppendLine($"Medians of {o.Repeats} repeats, run interleaved A B C P per repeat, each a fresh model trained one epoch on the same examples. " +
-                     "A = hand-written TorchSharp loop (bench/EngineBench/HandWritten.cs), B = the engine's `ModelSession.Fit`, " +
-                     "C = a run submitted to `POST /api/runs` and trained by the Hangfire job (the run's own `duration_seconds` from `GET /api/runs/{id}/metrics`), " +
-                     "P = PyTorch (bench/pytorch_peer.py).");
+                     "A = hand-written TorchSharp loop (bench/EngineBench/HandWritten.cs), B = the engine's `ModelSession.Fit`, each at 1 thread and at N; " +
+                     "B policy = the engine with the measured thread policy (`ThreadPolicy`, the service's default), with the count it chose per repeat; " +
+                     "C = a run submitted to `POST /api/runs` and trained by the Hangfire job with the service's default settings (the run's own `duration_seconds` from `GET /api/runs/{id}/metrics`, " +
+                     "and the count in its `threads`), P = PyTorch (bench/pytorch_peer.py) at N.");
         s.AppendLine();
-        s.AppendLine("| model | data | examples | A s/epoch | B s/epoch | C s/epoch | P s/epoch | B samples/s | B/A | C/A | P/B (>1: we are faster) |");
-        s.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        s.AppendLine($"| model | data | examples | A 1 | A {o.Threads} | B 1 | B {o.Threads} | B policy (chose) | C job (chose) | P {o.Threads} | B policy / best fixed B | C / best fixed A | P / best fixed B (>1: we are faster) |");
+        s.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var t in Training)
         {
-            var (a, b, c, p) = (Median(t.Hand), Median(t.Engine), Median(t.Job), t.PeerEpoch);
-            s.AppendLine($"| {Titles[t.Model]} | {t.Source} | {t.Samples} | {a:F2} | {b:F2} | {F(c)} | {F(p)} | {t.Samples / b:F0} | {b / a:F3} | {F(c / a, "F3")} | {F(p / b, "F2")} |");
+            var (policy, c, p) = (Median(t.Policy), Median(t.Job), t.PeerEpoch);
+            s.AppendLine($"| {Titles[t.Model]} | {t.Source} | {t.Samples} | {Median(t.Hand1):F2} | {Median(t.Hand):F2} | {Median(t.Engine1):F2} | {Median(t.Engine):F2} | " +
+                         $"{policy:F2} ({string.Join(",", t.PolicyChoices)}) | {F(c)} ({string.Join(",", t.JobChoices)}) | {F(p)} | " +
+                         $"{policy / t.BestFixedEngine:F3} | {F(c / t.BestFixedHand, "F3")} | {F(p / t.BestFixedEngine, "F2")} |");
         }
         s.AppendLine();
         s.AppendLine("Every measurement (seconds, in run order):");
         s.AppendLine();
         foreach (var t in Training)
-            s.AppendLine($"- {t.Model}: A {L(t.Hand)}; B {L(t.Engine)}; C {L(t.Job)}; P {L(t.Peer)}{(t.PeerSamples < t.Samples ? $" (on {t.PeerSamples} examples; the table scales it to {t.Samples})" : "")}");
+            s.AppendLine($"- {t.Model}: A 1 thread {L(t.Hand1)}, N {L(t.Hand)}; B 1 thread {L(t.Engine1)}, N {L(t.Engine)}, policy {L(t.Policy)}; C {L(t.Job)}; " +
+                         $"P {L(t.Peer)}{(t.PeerSamples < t.Samples ? $" (on {t.PeerSamples} examples; the table scales it to {t.Samples})" : "")}");
         s.AppendLine();
 
         s.AppendLine("### Achieved FLOP/s against the CPU's peak");
@@ -220,9 +224,10 @@ public sealed class Report(BenchOptions o, Machine machine)
         s.AppendLine("|---|---|---|");
         foreach (var t in Training)
         {
-            var (a, b, c, p) = (Median(t.Hand), Median(t.Engine), Median(t.Job), t.PeerEpoch);
-            s.AppendLine($"| {t.Model}: engine fit ≤ 1.05× hand-written | {b / a:F3}× | {Verdict(b / a <= 1.05)} |");
-            if (!double.IsNaN(c)) s.AppendLine($"| {t.Model}: job ≤ 1.10× hand-written | {c / a:F3}× | {Verdict(c / a <= 1.10)} |");
+            var (a, b, policy, c, p) = (t.BestFixedHand, t.BestFixedEngine, Median(t.Policy), Median(t.Job), t.PeerEpoch);
+            s.AppendLine($"| {t.Model}: engine fit ≤ 1.05× hand-written (each at its faster fixed count) | {b / a:F3}× | {Verdict(b / a <= 1.05)} |");
+            s.AppendLine($"| {t.Model}: measured thread policy ≤ 1.05× the engine's best fixed count | {policy / b:F3}× | {Verdict(policy / b <= 1.05)} |");
+            if (!double.IsNaN(c)) s.AppendLine($"| {t.Model}: job (default settings) ≤ 1.10× hand-written at its best fixed count | {c / a:F3}× | {Verdict(c / a <= 1.10)} |");
             if (!double.IsNaN(p)) s.AppendLine($"| {t.Model}: faster than PyTorch {t.PeerVersion} | PyTorch takes {p / b:F2}× the engine's time | {Verdict(p > b)} |");
         }
         if (Latency is { } l)

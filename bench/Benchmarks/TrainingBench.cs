@@ -9,11 +9,25 @@ using static TorchSharp.torch;
 
 namespace TrainingService.Bench;
 
-/// <summary>One reference model's epoch times: hand-written TorchSharp (A), engine fit (B), a run through the HTTP
-/// API and the Hangfire job (C, the run's own epoch duration), PyTorch 1.13 (P); taken interleaved A B C P.</summary>
+/// <summary>One reference model's epoch times: hand-written TorchSharp (A), engine fit (B), each at 1 thread and at the
+/// bench's thread count N, the engine with the measured thread policy (B policy, with its choice), a run through the
+/// HTTP API and the Hangfire job with the service's default policy (C, the run's own epoch duration and its choice),
+/// PyTorch 1.13 at N threads (P); taken interleaved per repeat. <see cref="Hand"/> and <see cref="Engine"/> are the
+/// N-thread times.</summary>
 public sealed record TrainingResult(string Model, string Source, long Samples, int Batch,
     List<double> Hand, List<double> Engine, List<double> Job, List<double> Peer, double? ServicePeakRssMb, string? PeerVersion, long PeerSamples)
 {
+    public List<double> Hand1 { get; } = [];
+    public List<double> Engine1 { get; } = [];
+    public List<double> Policy { get; } = [];
+    public List<int> PolicyChoices { get; } = [];
+    public List<int> JobChoices { get; } = [];
+
+    /// <summary>The faster of the engine's two fixed settings (by median).</summary>
+    public double BestFixedEngine => Math.Min(Median(Engine1), Median(Engine));
+
+    public double BestFixedHand => Math.Min(Median(Hand1), Median(Hand));
+
     /// <summary>The peer's seconds per epoch of <see cref="Samples"/> examples (it may train on fewer: see PeerSamples).</summary>
     public double PeerEpoch => Median(Peer) * Samples / PeerSamples;
 
@@ -70,20 +84,30 @@ public static class TrainingBench
             using (var few = ReferenceData.Create(model, Math.Min(data.Count, 4L * batch)))
             {
                 HandWritten.Epoch(model, few.X, few.Y, batch, 0);
-                EngineEpoch(plan, model, few);
+                EngineEpoch(plan, model, few, ThreadPolicy.Configured(o.Threads));
             }
             if (service is not null) await JobEpochAsync(service, spec, model, data, -1, warmUp: true);
 
             for (var r = 0; r < o.Repeats; r++)
             {
+                set_num_threads(1);
+                result.Hand1.Add(HandWritten.Epoch(model, data.X, data.Y, batch, 1 + r));
+                set_num_threads(o.Threads);
                 result.Hand.Add(HandWritten.Epoch(model, data.X, data.Y, batch, 1 + r));
-                log($"  {model} #{r + 1} A hand-written {result.Hand[^1]:F2} s");
-                result.Engine.Add(EngineEpoch(plan, model, data));
-                log($"  {model} #{r + 1} B engine fit   {result.Engine[^1]:F2} s");
+                log($"  {model} #{r + 1} A hand-written {result.Hand1[^1]:F2} s at 1 thread, {result.Hand[^1]:F2} s at {o.Threads}");
+                result.Engine1.Add(EngineEpoch(plan, model, data, ThreadPolicy.Configured(1)).Seconds);
+                result.Engine.Add(EngineEpoch(plan, model, data, ThreadPolicy.Configured(o.Threads)).Seconds);
+                var (policySeconds, choice) = EngineEpoch(plan, model, data, ThreadPolicy.Measured(o.Threads));
+                result.Policy.Add(policySeconds);
+                result.PolicyChoices.Add(choice.Threads);
+                log($"  {model} #{r + 1} B engine fit   {result.Engine1[^1]:F2} s at 1 thread, {result.Engine[^1]:F2} s at {o.Threads}, " +
+                    $"{policySeconds:F2} s measured (chose {choice.Threads})");
                 if (service is not null)
                 {
-                    result.Job.Add(await JobEpochAsync(service, spec, model, data, r));
-                    log($"  {model} #{r + 1} C job          {result.Job[^1]:F2} s");
+                    var (jobSeconds, jobThreads) = await JobEpochAsync(service, spec, model, data, r);
+                    result.Job.Add(jobSeconds);
+                    result.JobChoices.Add(jobThreads);
+                    log($"  {model} #{r + 1} C job          {jobSeconds:F2} s (chose {jobThreads})");
                 }
                 if (peer is not null)
                 {
@@ -101,17 +125,18 @@ public static class TrainingBench
         return result;
     }
 
-    private static double EngineEpoch(TrainingPlan plan, string model, ReferenceData data)
+    private static (double Seconds, ThreadChoice Choice) EngineEpoch(TrainingPlan plan, string model, ReferenceData data, ThreadPolicy threads)
     {
         using var session = ModelSession.Create(plan);
         using var dataset = new ArrayDataset([data.X.alias()], [data.Y.alias()], model == "lstm" ? null : new Scale(1 / 255.0));
         var clock = Stopwatch.StartNew();
-        session.Fit(dataset, null, null, CancellationToken.None);
-        return clock.Elapsed.TotalSeconds;
+        var result = session.Fit(dataset, null, null, CancellationToken.None, threads: threads);
+        return (clock.Elapsed.TotalSeconds, result.Threads!);
     }
 
-    /// <summary>Submits the reference spec (one epoch, this data) and returns the epoch's own duration_seconds.</summary>
-    private static async Task<double> JobEpochAsync(ServiceProcess service, JsonObject example, string model, ReferenceData data, int repeat, bool warmUp = false)
+    /// <summary>Submits the reference spec (one epoch, this data) and returns the epoch's own duration_seconds and the
+    /// intra-op threads the run chose.</summary>
+    private static async Task<(double Seconds, int Threads)> JobEpochAsync(ServiceProcess service, JsonObject example, string model, ReferenceData data, int repeat, bool warmUp = false)
     {
         var spec = example.DeepClone().AsObject();
         spec["name"] = $"bench-{model}";
@@ -131,7 +156,8 @@ public static class TrainingBench
         var id = await service.SubmitAsync(spec.ToJsonString());
         await service.WaitForSuccessAsync(id, TimeSpan.FromMinutes(10), pollMs: 200);
         var metrics = await service.GetJsonAsync($"/api/runs/{id}/metrics");
-        return metrics.EnumerateArray().First().GetProperty("duration_seconds").GetDouble();
+        var run = await service.GetJsonAsync($"/api/runs/{id}");
+        return (metrics.EnumerateArray().First().GetProperty("duration_seconds").GetDouble(), run.GetProperty("threads").GetProperty("threads").GetInt32());
     }
 
     private sealed class Scale(double factor) : IBatchTransform

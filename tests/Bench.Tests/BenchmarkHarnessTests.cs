@@ -22,7 +22,8 @@ public sealed class BenchmarkHarnessTests : IDisposable
         Assert.Contains("## Machine", markdown);
         Assert.Contains("GFLOP/s", markdown);
         foreach (var model in new[] { "MNIST MLP", "CIFAR-10 CNN", "IMDB Embedding" }) Assert.Contains(model, markdown);
-        Assert.Contains("| mlp: engine fit ≤ 1.05× hand-written |", markdown);
+        Assert.Contains("| mlp: engine fit ≤ 1.05× hand-written (each at its faster fixed count) |", markdown);
+        Assert.Contains("| mlp: measured thread policy ≤ 1.05× the engine's best fixed count |", markdown);
         Assert.Contains(lines, l => l.Contains("B engine fit"));
     }
 
