@@ -45,8 +45,9 @@ public class ConcurrencyTests : ServiceTests
         var ra = await client.WaitForEndAsync(a, Patience);
         var rb = await client.WaitForEndAsync(b, Patience);
 
-        Assert.Equal("succeeded", ra.Status());
-        Assert.Equal("succeeded", rb.Status());
+        // The whole run on failure: its error says why (a failure seen once on a heavily loaded machine left no cause).
+        Assert.True(ra.Status() == "succeeded", ra.ToString());
+        Assert.True(rb.Status() == "succeeded", rb.ToString());
         var overlap = Min(ra.GetProperty("finished_at").GetDateTimeOffset(), rb.GetProperty("finished_at").GetDateTimeOffset())
                       - Max(ra.GetProperty("started_at").GetDateTimeOffset(), rb.GetProperty("started_at").GetDateTimeOffset());
         Assert.True(overlap > TimeSpan.Zero, $"runs did not overlap ({overlap})");
