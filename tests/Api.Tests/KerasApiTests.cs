@@ -1,9 +1,11 @@
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using PureHDF;
 using TrainingService.Persistence.Runs;
 using TrainingService.Training.Engine;
 using TrainingService.Training.Keras;
@@ -235,6 +237,28 @@ public class KerasApiTests : ServiceTests
     }
 
     [Fact]
+    public async Task KerasArchiveRun_WhoseWeightsHoldASoftLinkNamingItself_IsRefused_AndTheServiceStaysUp()
+    {
+        // Without the HDF5 guard, PureHDF follows the link until the stack overflows and the test host dies with it.
+        var client = _factory.CreateClient();
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("""{"dataset": DATASET, "compile": COMPILE}""".Replace("DATASET", DigitsDataset).Replace("COMPILE", DigitsCompile)), "spec" },
+            { File(SelfLinkedArchive()), "model", "model.keras" },
+        };
+
+        var response = await client.PostAsync("/api/runs", form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.JsonAsync();
+        Assert.Equal([$"model:{KerasArchive.WeightsEntry}"], problem.ErrorKeys());
+        Assert.Contains("soft link /layers/dense/vars/1", problem.ToString());
+        Assert.Equal((0, 0, 0), _factory.CountRows());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
     public async Task Export_Answers404_ForAnUnknownRun()
     {
         var response = await _factory.CreateClient().GetAsync($"/api/runs/{Guid.NewGuid()}/keras");
@@ -290,7 +314,7 @@ public class KerasApiTests : ServiceTests
 
     private static IEnumerable<(string Name, byte[] Content)> TfjsFiles(byte[] archive)
     {
-        using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(TfjsZip(archive)));
+        using var zip = new ZipArchive(new MemoryStream(TfjsZip(archive)));
         foreach (var entry in zip.Entries)
         {
             using var s = entry.Open();
@@ -336,6 +360,30 @@ public class KerasApiTests : ServiceTests
         });
         engineWeights = KerasArchive.Import(archive).Weights!;
         return archive;
+    }
+    /// <summary><see cref="DenseArchive"/> whose weights file links <c>layers/dense/vars/1</c> to itself (a soft link).</summary>
+    private static byte[] SelfLinkedArchive()
+    {
+        var vars = new H5Group { ["0"] = new H5Dataset(new float[64 * 16], fileDims: [64, 16]), ["1"] = new H5SoftLink("/layers/dense/vars/1") };
+        var h5 = new H5File { ["layers"] = new H5Group { ["dense"] = new H5Group { ["vars"] = vars } } };
+        using var weights = new MemoryStream();
+        h5.Write(weights);
+        using var output = new MemoryStream();
+        using (var zip = new ZipArchive(new MemoryStream(DenseArchive(out _))))
+        using (var copy = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var entry in zip.Entries)
+            {
+                using var target = copy.CreateEntry(entry.FullName).Open();
+                if (entry.FullName == KerasArchive.WeightsEntry) target.Write(weights.ToArray());
+                else
+                {
+                    using var source = entry.Open();
+                    source.CopyTo(target);
+                }
+            }
+        }
+        return output.ToArray();
     }
 }
 

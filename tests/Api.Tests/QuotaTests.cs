@@ -1,7 +1,10 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TrainingService.Api.Limits;
+using TrainingService.Persistence.Runs;
+using TrainingService.Persistence.Tuning;
 
 namespace TrainingService.Api.Tests;
 
@@ -97,13 +100,45 @@ public class QuotaTests : IDisposable
         await AssertQuotaProblemAsync(tooMany, Quotas.ConcurrentTrials, 2);
         Assert.Equal(0, factory.Count("sweeps"));
         Assert.Equal(0, factory.Count("sweep_trials"));
+    }
 
-        var first = await client.SubmitSweepAsync(Sweep(2));
-        using var second = await client.PostAsync("/api/sweeps", Specs.Json(Sweep(1)));
-        await AssertQuotaProblemAsync(second, Quotas.ConcurrentTrials, 2);
-        Assert.Equal(2, (await second.JsonAsync()).GetProperty("usage").GetInt64());
-        Assert.Equal(1, factory.Count("sweeps"));
-        await client.PostAsync($"/api/sweeps/{first.GetProperty("id").GetGuid()}/cancel", null);
+    [Fact]
+    public async Task ConcurrentTrials_OverAllAnOwnersSweeps_NeverPassTheQuota_AndTheTrialsPastItWaitAndThenRun()
+    {
+        // Two sweeps of three trials, each allowed two at once, under a quota of two: launching by each sweep's own limit
+        // would queue four at the first coordinator pass.
+        var factory = Factory(("Quotas:MaxConcurrentTrials", "2"));
+        var client = factory.CreateClient();
+        var sweep = $$$"""
+            {"base": {{{SweepSpecs.IrisBase(epochs: 20, batchSize: 4)}}}, "method": "random", "max_trials": 3, "max_concurrent_trials": 2,
+             "space": {"compile.optimizer.learning_rate": {"log_uniform": [0.001, 0.01]}}, "objective": {"metric": "val_loss"}}
+            """;
+        Guid[] sweeps = [(await client.SubmitSweepAsync(sweep)).GetProperty("id").GetGuid(), (await client.SubmitSweepAsync(sweep)).GetProperty("id").GetGuid()];
+
+        var most = 0;
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            await using (var db = factory.NewDbContext())
+            {
+                var active = await db.Runs.IgnoreQueryFilters()
+                    .CountAsync(r => r.Role == RunRoles.Trial && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running));
+                Assert.True(active <= 2, $"{active} trials queued or running at once; the quota is 2");
+                most = Math.Max(most, active);
+                var ended = await db.Sweeps.IgnoreQueryFilters().CountAsync(s => sweeps.Contains(s.Id) && s.FinishedAt != null);
+                if (ended == 2) break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, "the sweeps did not end in time");
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(2, most);
+        foreach (var id in sweeps)
+        {
+            var done = await (await client.GetAsync($"/api/sweeps/{id}")).JsonAsync();
+            Assert.Equal("succeeded", done.Status());
+            Assert.Equal(3, done.GetProperty("trials").EnumerateArray().Count(t => t.GetProperty("status").GetString() == "succeeded"));
+        }
     }
 
     [Fact]

@@ -44,18 +44,29 @@ public sealed class Quotas(TrainingDbContext db, IOptions<QuotaOptions> options)
         return await CheckBytesAsync(owner, bytes, ct);
     }
 
-    /// <summary>A new sweep that may train <paramref name="trials"/> trials at once.</summary>
+    /// <summary>A new sweep that would train <paramref name="trials"/> trials at once: refused only when that alone passes
+    /// the owner's limit (it could never run as asked). Beside the owner's other sweeps it is accepted: the sweep
+    /// coordinator launches trials only while <see cref="TrialRoomAsync"/> has room, so extra trials wait.</summary>
     public async Task<ProblemHttpResult?> CheckSweepAsync(string owner, int trials, CancellationToken ct)
     {
         var limit = options.Value.ConcurrentTrialsFor(owner);
-        var used = await db.Sweeps.IgnoreQueryFilters()
-            .Where(s => s.Owner == owner && (s.Status == RunStatus.Queued || s.Status == RunStatus.Running) && !s.CancelRequested)
-            .SumAsync(s => s.MaxConcurrentTrials, ct);
-        if (used + trials > limit)
-            return Refuse(ConcurrentTrials, limit, used,
-                $"Owner '{owner}''s active sweeps may train {used} trials at once; this sweep's max_concurrent_trials {trials} would make {used + trials}, above the limit of {limit}.");
-        return null;
+        if (trials <= limit) return null;
+        var used = await ActiveTrials().CountAsync(r => r.Owner == owner, ct);
+        return Refuse(ConcurrentTrials, limit, used,
+            $"This sweep's max_concurrent_trials {trials} is above owner '{owner}''s limit of {limit} trials training at once; ask for at most {limit}.");
     }
+
+    /// <summary>How many more trials each owner may start now: its limit less its queued and running trials over all its
+    /// sweeps (those of a cancelled sweep still winding down included). The sweep coordinator takes a place per launch.</summary>
+    public async Task<TrialRoom> TrialRoomAsync(CancellationToken ct)
+    {
+        var active = await ActiveTrials().GroupBy(r => r.Owner ?? "").Select(g => new { Owner = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.Owner, g => g.Count, StringComparer.Ordinal, ct);
+        return new TrialRoom(options.Value, active);
+    }
+
+    private IQueryable<Run> ActiveTrials() =>
+        db.Runs.IgnoreQueryFilters().Where(r => r.Role == RunRoles.Trial && (r.Status == RunStatus.Queued || r.Status == RunStatus.Running));
 
     /// <summary><paramref name="bytes"/> more stored for the owner.</summary>
     public async Task<ProblemHttpResult?> CheckBytesAsync(string owner, long bytes, CancellationToken ct)
@@ -83,4 +94,18 @@ public sealed class Quotas(TrainingDbContext db, IOptions<QuotaOptions> options)
     private static ProblemHttpResult Refuse(string quota, long limit, long usage, string detail) =>
         TypedResults.Problem(title: "Quota exceeded", detail: detail, statusCode: StatusCodes.Status403Forbidden,
             extensions: new Dictionary<string, object?> { ["quota"] = quota, ["limit"] = limit, ["usage"] = usage });
+}
+
+/// <summary>Places for trials, per owner, for one pass of the sweep coordinator (which runs alone, under its database lock).</summary>
+public sealed class TrialRoom(QuotaOptions options, Dictionary<string, int> active)
+{
+    /// <summary>Takes a place for one more of <paramref name="owner"/>'s trials; false when its trials already fill its limit.</summary>
+    public bool TryTake(string? owner)
+    {
+        owner ??= "";
+        var used = active.GetValueOrDefault(owner);
+        if (used >= options.ConcurrentTrialsFor(owner)) return false;
+        active[owner] = used + 1;
+        return true;
+    }
 }

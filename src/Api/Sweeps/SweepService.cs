@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using TrainingService.Api.Jobs;
+using TrainingService.Api.Limits;
 using TrainingService.Api.Runs;
 using TrainingService.Api.Security;
 using TrainingService.Api.Tuning;
@@ -15,7 +16,8 @@ namespace TrainingService.Api.Sweeps;
 /// <summary>
 /// Drives sweeps from the tables, so a restart continues where it stopped: starts the next trials (in trial order)
 /// while fewer than <c>max_concurrent_trials</c> are queued or running, and when every trial has ended, records the
-/// best and promotes it. A trial is an ordinary run (role <c>trial</c>): queued, trained, recovered and bounded by
+/// best and promotes it. An owner's queued and running trials over all its sweeps stay within its
+/// <c>Quotas:MaxConcurrentTrials</c>; trials past it wait. A trial is an ordinary run (role <c>trial</c>): queued, trained, recovered and bounded by
 /// <c>Training:MaxConcurrentRuns</c> like any other; finished trials are kept as they are.
 /// </summary>
 public sealed class SweepService(
@@ -32,13 +34,14 @@ public sealed class SweepService(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TrainingDbContext>();
         var submission = scope.ServiceProvider.GetRequiredService<RunSubmission>();
+        var room = await scope.ServiceProvider.GetRequiredService<Quotas>().TrialRoomAsync(ct);
         var active = await db.Sweeps.AsNoTracking()
             .Where(s => (s.Status == RunStatus.Queued || s.Status == RunStatus.Running) && !s.CancelRequested)
             .OrderBy(s => s.CreatedAt).Select(s => s.Id).ToListAsync(ct);
-        foreach (var id in active) await AdvanceAsync(db, submission, id, ct);
+        foreach (var id in active) await AdvanceAsync(db, submission, room, id, ct);
     }
 
-    private async Task AdvanceAsync(TrainingDbContext db, RunSubmission submission, Guid id, CancellationToken ct)
+    private async Task AdvanceAsync(TrainingDbContext db, RunSubmission submission, TrialRoom room, Guid id, CancellationToken ct)
     {
         var sweep = await db.Sweeps.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, ct);
         if (sweep is null) return;
@@ -52,7 +55,9 @@ public sealed class SweepService(
         var changed = false;
         foreach (var trial in trials.Where(t => t.RunId == null && t.LaunchedAt == null))
         {
-            if (active >= sweep.MaxConcurrentTrials) break;
+            // The sweep's own max_concurrent_trials, then the owner's quota over all its sweeps (older sweeps first, as
+            // the pass goes): a trial without room waits for a later pass.
+            if (active >= sweep.MaxConcurrentTrials || !room.TryTake(sweep.Owner)) break;
             await LaunchAsync(db, submission, sweep, definition, space, trial, ct);
             active++;
             changed = true;

@@ -75,8 +75,7 @@ public static class KerasArchive
             var weightsLimit = TrainingPlan.Summarize(model).TotalParameters * 8 + HdfOverheadBytes;
             using var weightsStream = new MemoryStream();
             using (var s = BoundedEntry.Open(weightsEntry, weightsLimit, $"{path}:{WeightsEntry}")) s.CopyTo(weightsStream);
-            weightsStream.Position = 0;
-            return new KerasArchiveImport(conversion, ReadWeights(weightsStream, conversion, model, $"{path}:{WeightsEntry}", errors));
+            return new KerasArchiveImport(conversion, ReadWeights(weightsStream.ToArray(), conversion, model, $"{path}:{WeightsEntry}", errors));
         }
         catch (InvalidDataException e)
         {
@@ -101,13 +100,13 @@ public static class KerasArchive
     private static bool NestedArchive(string name) =>
         new[] { ".zip", ".keras", ".gz", ".tar", ".7z", ".bz2", ".xz" }.Any(ext => name.EndsWith(ext, StringComparison.OrdinalIgnoreCase));
 
-    private static byte[] ReadWeights(Stream h5Stream, KerasConversion conversion, ModelDefinition model, string path, List<SpecError> errors)
+    private static byte[] ReadWeights(byte[] h5File, KerasConversion conversion, ModelDefinition model, string path, List<SpecError> errors)
     {
         Dictionary<string, Tensor>? state;
         try
         {
-            using var h5 = H5File.Open(h5Stream, leaveOpen: true);
-            state = KerasWeights.Read(h5, conversion, model, path, errors);
+            using var h5 = Hdf5Guard.Open(h5File, path);
+            state = h5.Read(root => KerasWeights.Read(root, conversion, model, path, errors));
         }
         catch (Exception e) when (e is not SpecException and not OutOfMemoryException)
         {

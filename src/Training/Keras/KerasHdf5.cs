@@ -70,8 +70,8 @@ public static class KerasHdf5
         if (!IsHdf5(file)) throw new SpecException(path, "is not an HDF5 file");
         try
         {
-            using var h5 = H5File.Open(new MemoryStream(file, writable: false));
-            return read(h5);
+            using var h5 = Hdf5Guard.Open(file, path);
+            return h5.Read(read);
         }
         catch (Exception e) when (e is not SpecException and not OutOfMemoryException)
         {

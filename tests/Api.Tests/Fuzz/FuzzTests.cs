@@ -161,7 +161,7 @@ public sealed class FuzzTests(ITestOutputHelper output) : IDisposable
         });
 
         var archive = DigitsArchive();
-        await RunAsync(".keras archives", 1000, async m =>
+        await RunAsync(".keras archives", 2000, async m =>
         {
             var bytes = Mutator.Archive(archive, m.Seed, m.Edits);
             var file = new ByteArrayContent(bytes);

@@ -157,7 +157,8 @@ public static class Mutator
         return string.Join('\n', lines) + (random.Next(2) == 0 ? "\n" : "");
     }
 
-    /// <summary>A .keras archive damaged as bytes (flips, cuts) or rebuilt with a mutated config.json or a missing or extra entry.</summary>
+    /// <summary>A .keras archive damaged as bytes (flips, cuts) or rebuilt with a mutated config.json, a damaged
+    /// model.weights.h5, or a missing or extra entry.</summary>
     public static byte[] Archive(byte[] archive, int seed, int edits)
     {
         var random = new Random(seed);
@@ -178,7 +179,7 @@ public static class Mutator
                 entries[e.FullName] = m.ToArray();
             }
         }
-        switch (random.Next(3))
+        switch (random.Next(4))
         {
             case 0:
                 entries.Remove(entries.Keys.ElementAt(random.Next(entries.Count)));
@@ -186,9 +187,9 @@ public static class Mutator
             case 1:
                 entries["extra/" + random.Next(100) + ".json"] = Encoding.UTF8.GetBytes("{}");
                 break;
-            // Not yet: bytes flipped inside model.weights.h5 can make a soft link that names itself, and PureHDF follows
-            // it until the stack overflows, which ends the process (found by this suite; see the README's known gaps).
-            // Until HDF5 is read where a crash cannot take the service down, the suite leaves the HDF5 bytes whole.
+            case 2 when entries.TryGetValue("model.weights.h5", out var weights):
+                entries["model.weights.h5"] = Hdf5(weights, random, edits);
+                break;
             default:
                 entries["config.json"] = Encoding.UTF8.GetBytes(Json(Encoding.UTF8.GetString(entries["config.json"]), random.Next(), edits));
                 break;
@@ -203,5 +204,38 @@ public static class Mutator
             }
         }
         return output.ToArray();
+    }
+
+    /// <summary>
+    /// An HDF5 file damaged where its structure is: most edits land in the first kilobyte (superblock, root and group
+    /// object headers, link messages, B-tree and heap headers of a small file), the rest anywhere; bits flipped, bytes set
+    /// to 0, 0xff or a small number (a link type, a version, a size), a few bytes copied over from elsewhere in the file
+    /// (addresses pointing back at a header, a node at itself), and sometimes a cut.
+    /// </summary>
+    public static byte[] Hdf5(byte[] file, Random random, int edits)
+    {
+        var bytes = file.ToArray();
+        for (var i = 0; i < edits * 2; i++)
+        {
+            var at = random.Next(3) > 0 ? random.Next(Math.Min(bytes.Length, 1024)) : random.Next(bytes.Length);
+            switch (random.Next(4))
+            {
+                case 0:
+                    bytes[at] ^= (byte)(1 << random.Next(8));
+                    break;
+                case 1:
+                    bytes[at] = (byte)(random.Next(3) switch { 0 => 0, 1 => 0xff, _ => random.Next(0, 70) });
+                    break;
+                case 2:
+                    var from = random.Next(bytes.Length);
+                    var count = Math.Min(random.Next(1, 17), Math.Min(bytes.Length - from, bytes.Length - at));
+                    Array.Copy(bytes, from, bytes, at, count);
+                    break;
+                default:
+                    bytes[at] = (byte)random.Next(256);
+                    break;
+            }
+        }
+        return random.Next(8) == 0 ? bytes[..random.Next(bytes.Length)] : bytes;
     }
 }
