@@ -154,6 +154,26 @@ internal static class KerasWeights
                 for (var i = 0; i < names.Count; i++) state[prefix + names[i]] = v[i];
                 break;
             }
+            case Normalization n:
+            {
+                // Keras creates mean, variance and an integer count (vars 0, 1, 2) only for statistics it adapts; statistics
+                // given in the config are constants, and the engine takes them from the same config.
+                if (n.HasConfigStatistics)
+                {
+                    if (r.Vars(group, 0) is null) return;
+                    (state[prefix + "mean"], state[prefix + "variance"]) = n.InitialStatistics(inputs[0]);
+                    break;
+                }
+                var v = r.Vars(group, 3);
+                if (v is null) return;
+                // Keras's (kept axes…) as the engine's broadcastable (1, …): the same values in the same order. A wrong size
+                // is left as it is, for the shape check to report.
+                long[] engine = [1, .. n.StatShape(inputs[0])];
+                for (var i = 0; i < 2; i++)
+                    state[prefix + (i == 0 ? "mean" : "variance")] = v[i].numel() == engine.Aggregate(1L, (a, b) => a * b) ? v[i].reshape(engine) : v[i];
+                v[2].Dispose();   // count: Keras 3 never updates it; tf-keras's running count matters only to a later adapt
+                break;
+            }
             case PositionEmbedding:
             {
                 var v = r.Vars(group, 1);
@@ -279,6 +299,7 @@ internal static class KerasWeights
     {
         public Tensor[]? Vars(string scope, int count)
         {
+            if (count == 0) return [];
             var at = cursors.GetValueOrDefault(group);
             if (entries is null || entries.Count - at < count)
             {
@@ -340,12 +361,7 @@ internal static class KerasWeights
                     return null;
                 }
                 float[] data;
-                try
-                {
-                    data = dataset.Type.Class == H5DataTypeClass.FloatingPoint && dataset.Type.Size == 8
-                        ? dataset.Read<double[]>().Select(d => (float)d).ToArray()
-                        : dataset.Read<float[]>();
-                }
+                try { data = KerasHdf5.ReadFloats(dataset); }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     errors.Add(new SpecError(layerPath, $"{filePath}:{varsPath}/{names[i]} is not float32 data ({e.Message})"));
