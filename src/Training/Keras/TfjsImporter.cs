@@ -13,7 +13,9 @@ namespace TrainingService.Training.Keras;
 /// <c>tf.io</c>'s layout). Before any shard is read, every declared shape is counted against the model's parameters
 /// and every group's byte count checked against its shards; quantized weights, and dtypes other than float32 and int32
 /// (Normalization's count), are refused.
-/// Weights are matched to layers by the name before the first <c>/</c> (<c>dense_1/kernel</c>), in manifest order.
+/// Weights are matched to layers by the name before the first <c>/</c> (<c>dense_1/kernel</c>), in manifest order; a layer
+/// inside a nested model by the scope naming it (<c>sequential_1/dense/kernel</c>), as tfjs-layers' <c>loadWeights</c>
+/// matches names rather than positions.
 /// </summary>
 public static class TfjsImporter
 {
@@ -132,7 +134,7 @@ public static class TfjsImporter
             }
         }
         return new KerasArchiveImport(conversion,
-            KerasArchive.ToEngineWeights(KerasWeights.ReadOrdered(groups, conversion, model, $"{path}:weights", errors), conversion, model, $"{path}:weights", errors));
+            KerasArchive.ToEngineWeights(KerasWeights.ReadOrdered(groups, conversion, model, $"{path}:weights", errors, searchAllGroups: true), conversion, model, $"{path}:weights", errors));
     }
 
     private static float[] Floats(byte[] data, long offset, int count, bool integer)
