@@ -207,7 +207,7 @@ public static class KerasArchive
                 var vars = Vars(root, v.Scope.Length == 0 ? group : $"{group}/{v.Scope}", null);
                 var i = counts.GetValueOrDefault(v.Scope);
                 counts[v.Scope] = i + 1;
-                vars[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new H5Dataset(v.Data, fileDims: v.Shape.Select(d => (ulong)d).ToArray());
+                vars[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Dataset(v);
             }
         }
         using var output = new MemoryStream();
@@ -225,6 +225,13 @@ public static class KerasArchive
         }
         return output.ToArray();
     }
+
+    /// <summary>A variable as saving_lib's <c>H5IOStore</c> writes it (<c>group[key] = numpy value</c>): float32 data in its
+    /// shape, and an integer scalar (Normalization's count, dtype "int": int64 under the TensorFlow backend) as an int64
+    /// scalar dataset.</summary>
+    private static H5Dataset Dataset(KerasVariable v) => v.Dtype == "int64"
+        ? v.Shape.Length == 0 ? new H5Dataset((long)v.Data[0]) : new H5Dataset(v.Data.Select(d => (long)d).ToArray(), fileDims: v.Shape.Select(d => (ulong)d).ToArray())
+        : new H5Dataset(v.Data, fileDims: v.Shape.Select(d => (ulong)d).ToArray());
 
     /// <summary>The Keras version an exported archive claims: the config follows Keras 3.x's layout (DTypePolicy dicts).</summary>
     public const string ExportKerasVersion = "3.11.3";

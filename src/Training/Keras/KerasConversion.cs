@@ -51,6 +51,13 @@ public sealed record KerasLayerOrigin(string NativeName, string ClassName, strin
     /// <c>model_weights/&lt;name&gt;</c>, TF.js <c>&lt;name&gt;/kernel</c>): the Keras layer name, or that of the nested model
     /// it sits in. Empty when unknown (then the native name is used).</summary>
     public string LegacyGroup { get; init; } = "";
+
+    /// <summary>For a layer inside a nested model: the names of the models nested below <see cref="LegacyGroup"/>'s, then
+    /// the layer's own Keras name (<c>["dense"]</c>, <c>["inner", "dense"]</c>); empty for the outer model's own layers.
+    /// Name-keyed formats name such weights by scope (<c>sequential_1/dense/kernel:0</c>, or <c>dense/kernel:0</c> when the
+    /// nested model was built on its own), and list a nested model's trainable weights before its non-trainable ones, so
+    /// these names pick a layer's weights out of its group, not their order.</summary>
+    public IReadOnlyList<string> NestedScope { get; init; } = [];
 }
 
 /// <summary>Which Keras wrote a file; decides the meaning of keys whose meaning or default changed between versions.</summary>

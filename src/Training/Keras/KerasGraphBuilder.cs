@@ -27,6 +27,9 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
     /// <summary>The outermost nested model being converted, whose name keys its layers' weights in legacy files.</summary>
     private string? _legacyGroup;
 
+    /// <summary>The models nested inside the outermost nested model, outermost first, around the layer being converted.</summary>
+    private readonly List<string> _nestedModels = [];
+
     private static readonly HashSet<string> ModelClasses = ["Sequential", "Functional", "Model"];
 
     public KerasConversion Run(JsonElement document, string? versionOverride)
@@ -310,9 +313,14 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
             var nestedName = name ?? "model";
             _notes.Add($"nested model \"{nestedName}\" ({path}) is flattened into the outer graph; its layers are named {nestedName}_<layer>");
             var outer = _legacyGroup;
-            _legacyGroup ??= nestedName;
+            if (outer is null) _legacyGroup = nestedName;
+            else _nestedModels.Add(nestedName);
             try { return ConvertModel(element, path, prefix + nestedName + "_", weightsPath, args); }
-            finally { _legacyGroup = outer; }
+            finally
+            {
+                _legacyGroup = outer;
+                if (outer is not null) _nestedModels.RemoveAt(_nestedModels.Count - 1);
+            }
         }
         var layer = _layerConfig.Convert(element, path);
         if (layer is null) return null;
@@ -320,7 +328,12 @@ internal sealed partial class KerasGraphBuilder(string rootPath)
         layer["name"] = nativeName;
         layer["inputs"] = new JsonArray(args.Select(a => (JsonNode?)a).ToArray());
         _layers.Add(layer);
-        _origins.Add(new KerasLayerOrigin(nativeName, cls, path, weightsPath) { LegacyGroup = _legacyGroup ?? name ?? ModelParser.KerasSnakeCase(cls) });
+        var kerasName = name ?? ModelParser.KerasSnakeCase(cls);
+        _origins.Add(new KerasLayerOrigin(nativeName, cls, path, weightsPath)
+        {
+            LegacyGroup = _legacyGroup ?? kerasName,
+            NestedScope = _legacyGroup is null ? [] : [.. _nestedModels, kerasName],
+        });
         // A plain layer's k-th output is native "name:k"; refs beyond its real count fail in the native parser.
         return Enumerable.Range(0, 8).Select(k => k == 0 ? nativeName : $"{nativeName}:{k}").ToList();
     }

@@ -119,11 +119,17 @@ public static class KerasHdf5
         return [.. parts];
     }
 
-    internal static float[] ReadFloats(IH5Dataset dataset) =>
-        dataset.Type.Class != H5DataTypeClass.FloatingPoint ? throw new InvalidDataException("not floating-point data")
-        : dataset.Type.Size == 8 ? dataset.Read<double[]>().Select(d => (float)d).ToArray()
-        : dataset.Type.Size == 4 ? dataset.Read<float[]>()
-        : throw new InvalidDataException($"{dataset.Type.Size * 8}-bit floats are not read; save the model in float32");
+    /// <summary>A weight's values as float32: float32 or float64 data, or integers (Normalization's <c>count</c>, int64
+    /// or int32 by backend).</summary>
+    internal static float[] ReadFloats(IH5Dataset dataset) => dataset.Type.Class switch
+    {
+        H5DataTypeClass.FloatingPoint when dataset.Type.Size == 8 => dataset.Read<double[]>().Select(d => (float)d).ToArray(),
+        H5DataTypeClass.FloatingPoint when dataset.Type.Size == 4 => dataset.Read<float[]>(),
+        H5DataTypeClass.FloatingPoint => throw new InvalidDataException($"{dataset.Type.Size * 8}-bit floats are not read; save the model in float32"),
+        H5DataTypeClass.FixedPoint when dataset.Type.Size == 8 => dataset.Read<long[]>().Select(d => (float)d).ToArray(),
+        H5DataTypeClass.FixedPoint when dataset.Type.Size == 4 => dataset.Read<int[]>().Select(d => (float)d).ToArray(),
+        _ => throw new InvalidDataException("not floating-point data"),
+    };
 
     private static string Text(IH5Object h5, string attribute, string path)
     {

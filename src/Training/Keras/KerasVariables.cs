@@ -8,7 +8,11 @@ namespace TrainingService.Training.Keras;
 /// <summary>One Keras variable of a layer, in Keras's layout: <paramref name="Layer"/> is the native layer name,
 /// <paramref name="Scope"/> where inside the layer it lives (<c>cell</c>, <c>forward_layer/cell</c>, <c>layer</c>, or
 /// empty), <paramref name="Name"/> Keras's variable name (<c>kernel</c>, <c>recurrent_kernel</c>, <c>moving_mean</c>).</summary>
-public sealed record KerasVariable(string Layer, string Scope, string Name, float[] Data, long[] Shape);
+public sealed record KerasVariable(string Layer, string Scope, string Name, float[] Data, long[] Shape)
+{
+    /// <summary>float32, or int64 for Normalization's <c>count</c> (its values are whole numbers in <see cref="Data"/>).</summary>
+    public string Dtype { get; init; } = "float32";
+}
 
 /// <summary>
 /// The engine's state_dict as Keras variables: the inverse of <see cref="KerasWeights"/>. Per layer, in the order
@@ -29,7 +33,7 @@ public static class KerasVariables
         foreach (var node in model.Layers)
         {
             var w = new Writer(node.Name, state, used, result);
-            Map(node.Layer, "", node.Name + ".", w);
+            Map(node.Layer, "", node.Name + ".", node.InputShapes, w);
             foreach (var key in state.Keys.Where(k => k.StartsWith(node.Name + ".", StringComparison.Ordinal) && !used.Contains(k)))
                 errors.Add(new SpecError(node.Path, $"layer '{node.Name}' ({LayerRegistry.NameOf(node.Layer.GetType())}) has a weight '{key}' that cannot be written in Keras's layout"));
         }
@@ -37,7 +41,7 @@ public static class KerasVariables
         return result;
     }
 
-    private static void Map(Layer layer, string scope, string prefix, Writer w)
+    private static void Map(Layer layer, string scope, string prefix, Shape[] inputs, Writer w)
     {
         switch (layer)
         {
@@ -80,6 +84,20 @@ public static class KerasVariables
             case PositionEmbedding:
                 w.Add(scope, "embeddings", w.Get(prefix + "position_embeddings"));
                 break;
+            case Normalization n:
+            {
+                // Keras builds mean, variance (the kept axes' sizes) and an integer count only when it adapts; statistics
+                // given in the config are constants, not variables, so nothing is written for them.
+                var mean = w.Get(prefix + "mean");
+                var variance = w.Get(prefix + "variance");
+                if (n.HasConfigStatistics) break;
+                var shape = n.KerasStatisticsShape(inputs[0]);
+                w.Add(scope, "mean", mean.reshape(shape));
+                w.Add(scope, "variance", variance.reshape(shape));
+                // Keras 3's adapt never updates count ("for backwards compatibility with older saved models"): it stays 0.
+                w.Add(scope, "count", zeros([], ScalarType.Int64));
+                break;
+            }
             case TokenAndPositionEmbedding:
                 // keras_hub keeps them in its sublayers token_embedding and position_embedding.
                 w.Add(Join(scope, "token_embedding"), "embeddings", w.Get(prefix + "token_embeddings"));
@@ -106,7 +124,7 @@ public static class KerasVariables
                 Recurrent(b.BackwardLayer?.Layer as RecurrentConfig ?? (RecurrentConfig)b.Wrapped.Layer, Join(scope, "backward_layer/cell"), prefix + "backward_layer.", w);
                 break;
             case TimeDistributed t:
-                Map(t.Wrapped.Layer, Join(scope, "layer"), prefix + "layer.", w);
+                Map(t.Wrapped.Layer, Join(scope, "layer"), prefix + "layer.", [new Shape(inputs[0].Dims[1..])], w);
                 break;
         }
     }
@@ -164,7 +182,7 @@ public static class KerasVariables
         public void Add(string scope, string name, Tensor value)
         {
             using var t = value.detach().cpu().to_type(ScalarType.Float32).contiguous();
-            result.Add(new KerasVariable(layer, scope, name, t.data<float>().ToArray(), t.shape));
+            result.Add(new KerasVariable(layer, scope, name, t.data<float>().ToArray(), t.shape) { Dtype = value.is_floating_point() ? "float32" : "int64" });
         }
     }
 }

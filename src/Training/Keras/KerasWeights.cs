@@ -43,10 +43,15 @@ internal static class KerasWeights
     /// <summary>
     /// Weights kept by layer name, each layer's in the order Keras lists them (<c>layer.weights</c>: trainable first):
     /// legacy HDF5 (<c>weight_names</c> of each layer group) and TF.js (<c>weightsManifest</c>). Declared shapes are
-    /// counted against the model's parameters before anything is read, as for Keras 3 files.
+    /// counted against the model's parameters before anything is read, as for Keras 3 files. A layer of the outer model
+    /// takes its group's weights in order. A layer inside a nested model takes, from the nested model's group, the weights
+    /// whose scope names it (<see cref="KerasLayerOrigin.NestedScope"/>), preferring those that also name the models it
+    /// sits in; only when no weight's name says where it belongs are they taken in order. With
+    /// <paramref name="searchAllGroups"/> (TF.js, whose groups are only the names' first segments), a nested layer whose
+    /// weights are not under its model's name is looked for among all weights.
     /// </summary>
     public static Dictionary<string, Tensor>? ReadOrdered(IReadOnlyDictionary<string, List<WeightEntry>> groups, KerasConversion conversion, ModelDefinition model,
-        string path, List<SpecError> errors)
+        string path, List<SpecError> errors, bool searchAllGroups = false)
     {
         var origins = conversion.Layers.ToDictionary(o => o.NativeName, StringComparer.Ordinal);
         var budget = new ElementBudget(2 * TrainingPlan.Summarize(model).TotalParameters + 65_536);
@@ -57,21 +62,50 @@ internal static class KerasWeights
             return null;
         }
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var cursors = new Dictionary<string, int>(StringComparer.Ordinal);
+        var used = new HashSet<WeightEntry>(ReferenceEqualityComparer.Instance);
         foreach (var node in model.Layers)
         {
             var origin = origins[node.Name];
             var group = origin.LegacyGroup.Length > 0 ? origin.LegacyGroup : node.Name;
-            var reader = new OrderedReader(groups.GetValueOrDefault(group), group, cursors, path, origin.Path, errors, budget);
+            var candidates = Candidates(groups, group, origin.NestedScope, used, searchAllGroups);
+            var reader = new OrderedReader(candidates, group, used, path, origin.Path, errors, budget);
             Map(node.Layer, group, node.Name + ".", node.InputShapes, reader, state);
         }
         foreach (var (group, entries) in groups)
         {
-            var used = cursors.GetValueOrDefault(group);
-            if (used < entries.Count && entries.Count > 0)
-                errors.Add(new SpecError(path, $"weights of \"{group}\" that no layer of the model takes: {string.Join(", ", entries.Skip(used).Select(e => e.Name))}"));
+            var left = entries.Where(e => !used.Contains(e)).Select(e => e.Name).ToList();
+            if (left.Count > 0)
+                errors.Add(new SpecError(path, $"weights of \"{group}\" that no layer of the model takes: {string.Join(", ", left)}"));
         }
         return errors.Count > 0 ? null : state;
+    }
+
+    /// <summary>The weights a layer may take, in file order (null: its group is not in the file).</summary>
+    private static List<WeightEntry>? Candidates(IReadOnlyDictionary<string, List<WeightEntry>> groups, string group, IReadOnlyList<string> scope,
+        HashSet<WeightEntry> used, bool searchAllGroups)
+    {
+        var own = groups.GetValueOrDefault(group);
+        if (scope.Count == 0) return own;
+        var named = Named(own ?? [], scope, used);
+        if (named.Count == 0 && searchAllGroups) named = Named(groups.Values.SelectMany(g => g), scope, used);
+        return named.Count > 0 ? named : own;
+    }
+
+    /// <summary>The unused weights whose scope (the name's segments before the variable, <c>:0</c> dropped) holds the
+    /// layer's name, keeping those that also name the most of the models around it.</summary>
+    private static List<WeightEntry> Named(IEnumerable<WeightEntry> entries, IReadOnlyList<string> scope, HashSet<WeightEntry> used)
+    {
+        var scored = new List<(WeightEntry Entry, int Score)>();
+        foreach (var e in entries)
+        {
+            if (used.Contains(e)) continue;
+            var segments = e.Name.Split('/')[..^1];
+            if (!segments.Contains(scope[^1], StringComparer.Ordinal)) continue;
+            scored.Add((e, scope.Count(s => segments.Contains(s, StringComparer.Ordinal))));
+        }
+        if (scored.Count == 0) return [];
+        var best = scored.Max(x => x.Score);
+        return scored.Where(x => x.Score == best).Select(x => x.Entry).ToList();
     }
 
     private static void Map(Layer layer, string group, string prefix, Shape[] inputs, IVariables r, Dictionary<string, Tensor> state)
@@ -152,6 +186,26 @@ internal static class KerasWeights
                 var v = r.Vars(group, names.Count);
                 if (v is null) return;
                 for (var i = 0; i < names.Count; i++) state[prefix + names[i]] = v[i];
+                break;
+            }
+            case Normalization n:
+            {
+                // Keras creates mean, variance and an integer count (vars 0, 1, 2) only for statistics it adapts; statistics
+                // given in the config are constants, and the engine takes them from the same config.
+                if (n.HasConfigStatistics)
+                {
+                    if (r.Vars(group, 0) is null) return;
+                    (state[prefix + "mean"], state[prefix + "variance"]) = n.InitialStatistics(inputs[0]);
+                    break;
+                }
+                var v = r.Vars(group, 3);
+                if (v is null) return;
+                // Keras's (kept axes…) as the engine's broadcastable (1, …): the same values in the same order. A wrong size
+                // is left as it is, for the shape check to report.
+                long[] engine = [1, .. n.StatShape(inputs[0])];
+                for (var i = 0; i < 2; i++)
+                    state[prefix + (i == 0 ? "mean" : "variance")] = v[i].numel() == engine.Aggregate(1L, (a, b) => a * b) ? v[i].reshape(engine) : v[i];
+                v[2].Dispose();   // count: Keras 3 never updates it; tf-keras's running count matters only to a later adapt
                 break;
             }
             case PositionEmbedding:
@@ -272,24 +326,24 @@ internal static class KerasWeights
         Tensor[]? Vars(string group, int count);
     }
 
-    /// <summary>The next variables of a name-keyed group (legacy HDF5, TF.js), shared by the layers flattened out of one
-    /// nested model.</summary>
-    private sealed class OrderedReader(List<WeightEntry>? entries, string group, Dictionary<string, int> cursors, string filePath, string layerPath,
+    /// <summary>The next unused variables among a layer's candidates in a name-keyed file (legacy HDF5, TF.js).</summary>
+    private sealed class OrderedReader(List<WeightEntry>? entries, string group, HashSet<WeightEntry> used, string filePath, string layerPath,
         List<SpecError> errors, ElementBudget budget) : IVariables
     {
         public Tensor[]? Vars(string scope, int count)
         {
-            var at = cursors.GetValueOrDefault(group);
-            if (entries is null || entries.Count - at < count)
+            if (count == 0) return [];
+            var next = entries?.Where(e => !used.Contains(e)).Take(count).ToList();
+            if (next is null || next.Count < count)
             {
-                errors.Add(new SpecError(layerPath, $"{filePath} has {(entries is null ? "no weights" : $"{entries.Count - at} weight(s) left")} for layer \"{group}\"; it needs {count} more"));
+                errors.Add(new SpecError(layerPath, $"{filePath} has {(next is null ? "no weights" : $"{next.Count} weight(s) left")} for layer \"{group}\"; it needs {count} more"));
                 return null;
             }
-            cursors[group] = at + count;
             var result = new Tensor[count];
             for (var i = 0; i < count; i++)
             {
-                var e = entries[at + i];
+                var e = next[i];
+                used.Add(e);
                 var elements = e.Shape.Aggregate(1L, (p, d) => p * d);
                 if (!budget.TrySpend(elements))
                 {
@@ -340,12 +394,7 @@ internal static class KerasWeights
                     return null;
                 }
                 float[] data;
-                try
-                {
-                    data = dataset.Type.Class == H5DataTypeClass.FloatingPoint && dataset.Type.Size == 8
-                        ? dataset.Read<double[]>().Select(d => (float)d).ToArray()
-                        : dataset.Read<float[]>();
-                }
+                try { data = KerasHdf5.ReadFloats(dataset); }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     errors.Add(new SpecError(layerPath, $"{filePath}:{varsPath}/{names[i]} is not float32 data ({e.Message})"));

@@ -30,6 +30,13 @@ public static class TfjsExporter
             metadata["removed_augmentation_layers"] = new JsonArray(removed.Select(r => (JsonNode)r).ToArray());
         }
         var errors = new List<SpecError>();
+        var given = state;
+        (model, state) = NormalizationAsBatchNormalization(model, state, errors, out var rewritten);
+        if (rewritten.Count > 0)
+        {
+            metadata = (JsonObject?)metadata?.DeepClone() ?? new JsonObject();
+            metadata["normalization_as_batch_normalization"] = new JsonArray(rewritten.Select(r => (JsonNode)r).ToArray());
+        }
         foreach (var node in model.Layers)
         {
             // TF.js 4.x throws "GRUCell does not support reset_after parameter set to true" (tfjs-layers recurrent.ts).
@@ -51,19 +58,28 @@ public static class TfjsExporter
         var topology = Keras2Form(KerasExporter.Export(model, name));
         topology["keras_version"] = "tfjs-layers 4.22.0";
         topology["backend"] = "tensor_flow.js";
-        var variables = KerasVariables.FromState(model, state);
+        IReadOnlyList<KerasVariable> variables;
+        try { variables = KerasVariables.FromState(model, state); }
+        finally
+        {
+            foreach (var (key, t) in state)
+                if (!given.TryGetValue(key, out var g) || !ReferenceEquals(g, t)) t.Dispose();   // the rewritten Normalization's
+        }
         var specs = new JsonArray();
         using var data = new MemoryStream();
         foreach (var v in variables)
         {
             var node = model.Layers.First(l => l.Name == v.Layer);
+            var integer = v.Dtype != "float32";
             specs.Add(new JsonObject
             {
                 ["name"] = $"{v.Layer}/{TfjsScope(node.Layer, v.Scope)}{v.Name}",
                 ["shape"] = new JsonArray(v.Shape.Select(d => (JsonNode)d).ToArray()),
-                ["dtype"] = "float32",
+                ["dtype"] = integer ? "int32" : "float32",   // the converter writes int64 variables as int32
             });
-            data.Write(MemoryMarshal.AsBytes(v.Data.AsSpan()));   // little-endian on every platform .NET runs here
+            // little-endian on every platform .NET runs here
+            if (integer) data.Write(MemoryMarshal.AsBytes(v.Data.Select(f => (int)f).ToArray().AsSpan()));
+            else data.Write(MemoryMarshal.AsBytes(v.Data.AsSpan()));
         }
         var bytes = data.ToArray();
         var shardCount = Math.Max(1, (bytes.Length + ShardBytes - 1) / ShardBytes);
@@ -110,6 +126,57 @@ public static class TfjsExporter
         TensorRef Resolve(TensorRef r) => replaced.TryGetValue(r.Node, out var to) ? Resolve(to) : r;
         var layers = model.Layers.Where(n => !replaced.ContainsKey(n.Name)).Select(n => n with { Inputs = n.Inputs.Select(Resolve).ToArray() }).ToArray();
         return model with { Layers = layers, Outputs = model.Outputs.Select(Resolve).ToArray() };
+    }
+
+    /// <summary>
+    /// tfjs-layers 4.22 registers no Normalization layer (its preprocessing layers are CategoryEncoding, CenterCrop,
+    /// Rescaling, Resizing, RandomHeight and RandomWidth), so a Normalization over one axis (or over everything, given a
+    /// known last axis) is written as the BatchNormalization that computes the same thing in inference:
+    /// moving_variance 1 and gamma √(1 + ε)/σ with σ = max(√variance, 1e-7) give (x − mean)/σ; inverted, moving_mean 0,
+    /// gamma σ·√(1 + ε) and beta = mean give x·σ + mean. Several kept axes cannot be one BatchNormalization: refused.
+    /// </summary>
+    private static (ModelDefinition, IReadOnlyDictionary<string, Tensor>) NormalizationAsBatchNormalization(ModelDefinition model,
+        IReadOnlyDictionary<string, Tensor> state, List<SpecError> errors, out List<string> rewritten)
+    {
+        rewritten = [];
+        if (!model.Layers.Any(n => n.Layer is Normalization)) return (model, state);
+        const double epsilon = 1e-3;
+        var newState = new Dictionary<string, Tensor>(state, StringComparer.Ordinal);
+        var layers = new List<LayerNode>();
+        foreach (var node in model.Layers)
+        {
+            if (node.Layer is not Normalization nz)
+            {
+                layers.Add(node);
+                continue;
+            }
+            var input = node.InputShapes[0];
+            var kept = nz.KeptAxes(input);
+            var axis = kept.Length == 1 ? kept[0] : input.Rank - 1;
+            if (kept.Length > 1 || input[axis] < 0)
+            {
+                errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TensorFlow.js has no Normalization layer, and one over " +
+                    (kept.Length > 1 ? "several axes" : "all axes with an unknown last axis") + " is not a BatchNormalization; export as keras or onnx"));
+                layers.Add(node);
+                continue;
+            }
+            var channels = input[axis];
+            using var scope = NewDisposeScope();
+            var mean = state[node.Name + ".mean"].detach().cpu().to_type(ScalarType.Float32).flatten().expand(channels).contiguous();
+            var sigma = state[node.Name + ".variance"].detach().cpu().to_type(ScalarType.Float32).sqrt().clamp_min(1e-7).flatten().expand(channels).contiguous();
+            var root = Math.Sqrt(1 + epsilon);
+            var (gamma, beta, movingMean) = nz.Invert ? (sigma * root, mean, zeros(channels)) : (root / sigma, zeros(channels), mean);
+            newState.Remove(node.Name + ".mean");
+            newState.Remove(node.Name + ".variance");
+            newState[node.Name + ".gamma"] = gamma.MoveToOuterDisposeScope();
+            newState[node.Name + ".beta"] = beta.MoveToOuterDisposeScope();
+            newState[node.Name + ".moving_mean"] = movingMean.MoveToOuterDisposeScope();
+            newState[node.Name + ".moving_variance"] = ones(channels).MoveToOuterDisposeScope();
+            var bn = new BatchNormalization { Name = node.Name, Axis = new Axes(axis + 1), Epsilon = epsilon, Trainable = nz.Trainable };
+            layers.Add(node with { Layer = bn });
+            rewritten.Add(node.Name);
+        }
+        return (model with { Layers = layers }, newState);
     }
 
     /// <summary>The layer classes tfjs-layers 4.22 registers for deserialization (its <c>className</c>s).</summary>

@@ -11,8 +11,11 @@ namespace TrainingService.Training.Keras;
 /// the binary shards its manifest names, given as files (multipart) or as a zip. Each manifest group's shards are
 /// concatenated in order and hold its weights back to back as little-endian float32 (the converter's and
 /// <c>tf.io</c>'s layout). Before any shard is read, every declared shape is counted against the model's parameters
-/// and every group's byte count checked against its shards; quantized or non-float32 weights are refused.
-/// Weights are matched to layers by the name before the first <c>/</c> (<c>dense_1/kernel</c>), in manifest order.
+/// and every group's byte count checked against its shards; quantized weights, and dtypes other than float32 and int32
+/// (Normalization's count), are refused.
+/// Weights are matched to layers by the name before the first <c>/</c> (<c>dense_1/kernel</c>), in manifest order; a layer
+/// inside a nested model by the scope naming it (<c>sequential_1/dense/kernel</c>), as tfjs-layers' <c>loadWeights</c>
+/// matches names rather than positions.
 /// </summary>
 public static class TfjsImporter
 {
@@ -89,7 +92,7 @@ public static class TfjsImporter
             if (group.ValueKind != JsonValueKind.Object || !group.TryGetProperty("paths", out var paths) || paths.ValueKind != JsonValueKind.Array
                 || !group.TryGetProperty("weights", out var weights) || weights.ValueKind != JsonValueKind.Array)
                 throw new SpecException(at, "expected {\"paths\": [...], \"weights\": [...]}");
-            var specs = new List<(string Name, long[] Shape, long Offset)>();
+            var specs = new List<(string Name, long[] Shape, long Offset, bool Integer)>();
             long bytes = 0;
             var w = 0;
             foreach (var spec in weights.EnumerateArray())
@@ -98,8 +101,9 @@ public static class TfjsImporter
                 var name = spec.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : throw new SpecException($"{wat}.name", "is required");
                 if (spec.TryGetProperty("quantization", out var q) && q.ValueKind != JsonValueKind.Null)
                     throw new SpecException($"{wat}.quantization", "quantized weights are not read; convert without quantization");
-                var dtype = spec.TryGetProperty("dtype", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : "float32";
-                if (dtype != "float32") throw new SpecException($"{wat}.dtype", $"\"{dtype}\" is not read; layer weights are float32");
+                var dtype = spec.TryGetProperty("dtype", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : "float32";
+                // int32: the converter's dtype for int64 variables (Normalization's count), 4 bytes each.
+                if (dtype is not ("float32" or "int32")) throw new SpecException($"{wat}.dtype", $"\"{dtype}\" is not read; layer weights are float32 (int32 for a count)");
                 if (!spec.TryGetProperty("shape", out var s) || s.ValueKind != JsonValueKind.Array || s.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.Number || !x.TryGetInt64(out var v) || v < 0))
                     throw new SpecException($"{wat}.shape", "expected a list of non-negative integers");
                 var shape = s.EnumerateArray().Select(x => x.GetInt64()).ToArray();
@@ -107,7 +111,7 @@ public static class TfjsImporter
                 declared += elements;
                 if (declared > 2.0 * parameters + 65_536)
                     throw new SpecException(wat, $"the manifest declares more weight values than this model's {parameters} parameters; not read");
-                specs.Add((name, shape, bytes));
+                specs.Add((name, shape, bytes, dtype == "int32"));
                 bytes += (long)elements * 4;
             }
             var data = new byte[bytes];
@@ -121,22 +125,23 @@ public static class TfjsImporter
             }
             if (filled != bytes)
                 throw new SpecException(at, $"its shards hold {filled} bytes; its weights need {bytes} (float32)");
-            foreach (var (name, shape, offset) in specs)
+            foreach (var (name, shape, offset, integer) in specs)
             {
                 var layer = name.Contains('/') ? name[..name.IndexOf('/')] : name;
                 if (!groups.TryGetValue(layer, out var list)) groups[layer] = list = [];
                 var count = (int)shape.Aggregate(1L, (a, b) => a * b);
-                list.Add(new WeightEntry(name, shape, () => Floats(data, offset, count)));
+                list.Add(new WeightEntry(name, shape, () => Floats(data, offset, count, integer)));
             }
         }
         return new KerasArchiveImport(conversion,
-            KerasArchive.ToEngineWeights(KerasWeights.ReadOrdered(groups, conversion, model, $"{path}:weights", errors), conversion, model, $"{path}:weights", errors));
+            KerasArchive.ToEngineWeights(KerasWeights.ReadOrdered(groups, conversion, model, $"{path}:weights", errors, searchAllGroups: true), conversion, model, $"{path}:weights", errors));
     }
 
-    private static float[] Floats(byte[] data, long offset, int count)
+    private static float[] Floats(byte[] data, long offset, int count, bool integer)
     {
         var result = new float[count];
-        for (var i = 0; i < count; i++) result[i] = BitConverter.ToSingle(data, (int)(offset + 4L * i));   // little-endian hosts
+        for (var i = 0; i < count; i++)   // little-endian hosts
+            result[i] = integer ? BitConverter.ToInt32(data, (int)(offset + 4L * i)) : BitConverter.ToSingle(data, (int)(offset + 4L * i));
         return result;
     }
 }

@@ -14,8 +14,11 @@ namespace TrainingService.Training.Layers;
 /// </summary>
 public sealed record Normalization : Layer
 {
-    /// <summary>An int, a list, or null (all axes together).</summary>
-    public JsonElement? Axis { get; init; }
+    /// <summary>An int, a list, or null (all axes together). The default is a value, -1, so that an explicit null (which
+    /// the binder gives as a null property) still means "all axes".</summary>
+    public JsonElement? Axis { get; init; } = LastAxis;
+
+    private static readonly JsonElement LastAxis = JsonDocument.Parse("-1").RootElement.Clone();
     public JsonElement? Mean { get; init; }
     public JsonElement? Variance { get; init; }
     public bool Invert { get; init; }
@@ -41,21 +44,38 @@ public sealed record Normalization : Layer
     };
 
     /// <summary>The kept axes as indices into the per-example shape (none: one statistic for everything).</summary>
-    private int[] KeptAxes(Shape x)
+    internal int[] KeptAxes(Shape x)
     {
-        if (Axis is not { } a) return [x.Rank - 1];
-        if (a.ValueKind == JsonValueKind.Null) return [];
+        if (Axis is not { ValueKind: not JsonValueKind.Null } a) return [];
         var axes = a.ValueKind == JsonValueKind.Number ? new Axes(a.GetInt32()) : new Axes(a.EnumerateArray().Select(e => e.GetInt32()).ToArray());
         return axes.Resolve(x.Rank + 1, x).Select(i => i - 1).ToArray();
     }
 
     /// <summary>The statistics' shape, broadcastable against one example.</summary>
-    private long[] StatShape(Shape x)
+    internal long[] StatShape(Shape x)
     {
         var kept = KeptAxes(x);
         var shape = Enumerable.Range(0, x.Rank).Select(i => kept.Contains(i) ? (long)x[i] : 1L).ToArray();
         if (shape.Any(d => d < 0)) throw Expects("known sizes on the normalized axes", x);
         return shape;
+    }
+
+    /// <summary>Whether the config gives the statistics (then Keras creates no variables for them).</summary>
+    internal bool HasConfigStatistics => Mean is { ValueKind: not JsonValueKind.Null };
+
+    /// <summary>The shape Keras gives the mean and variance variables: the sizes of the kept axes (<c>()</c> for
+    /// <c>axis=None</c>). The engine keeps them broadcastable, (1, …) with 1 on the reduced axes: the same values in the
+    /// same order.</summary>
+    internal long[] KerasStatisticsShape(Shape x) => KeptAxes(x).Select(i => (long)x[i]).ToArray();
+
+    /// <summary>The engine's mean and variance: from the config, or Keras's initial zeros and ones before adapting.</summary>
+    internal (Tensor Mean, Tensor Variance) InitialStatistics(Shape x)
+    {
+        var shape = StatShape(x);
+        long[] withBatch = [1, .. shape];
+        var mean = Mean is { ValueKind: not JsonValueKind.Null } m ? tensor(Values(m)!).expand(shape).reshape(withBatch).clone() : zeros(withBatch);
+        var variance = Variance is { ValueKind: not JsonValueKind.Null } v ? tensor(Values(v)!).expand(shape).reshape(withBatch).clone() : ones(withBatch);
+        return (mean, variance);
     }
 
     public override Shape[] OutputShapes(Shape[] inputs)
@@ -69,7 +89,7 @@ public sealed record Normalization : Layer
 
     public override (long Trainable, long NonTrainable) CountParameters(Shape[] inputs) => (0, 2 * StatShape(inputs[0]).Aggregate(1L, (a, b) => a * b));
 
-    public override LayerModule Build(Shape[] inputs, BuildContext context) => new Module(this, StatShape(inputs[0]));
+    public override LayerModule Build(Shape[] inputs, BuildContext context) => new Module(this, inputs[0]);
 
     internal sealed class Module : UnaryModule, IAdaptable
     {
@@ -79,12 +99,11 @@ public sealed record Normalization : Layer
         private Tensor? _sum, _squares;
         private long _count;
 
-        public Module(Normalization c, long[] shape) : base(c.Name)
+        public Module(Normalization c, Shape input) : base(c.Name)
         {
             _c = c;
-            long[] withBatch = [1, .. shape];
-            mean = c.Mean is { ValueKind: not JsonValueKind.Null } m ? tensor(Values(m)!).expand(shape).reshape(withBatch).clone() : zeros(withBatch);
-            variance = c.Variance is { ValueKind: not JsonValueKind.Null } v ? tensor(Values(v)!).expand(shape).reshape(withBatch).clone() : ones(withBatch);
+            (mean, variance) = c.InitialStatistics(input);
+            long[] withBatch = [.. mean.shape];
             _reduce = Enumerable.Range(0, withBatch.Length).Where(i => withBatch[i] == 1).Select(i => (long)i).ToArray();
             register_buffer("mean", mean);
             register_buffer("variance", variance);

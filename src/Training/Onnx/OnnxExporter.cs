@@ -121,6 +121,27 @@ public static class OnnxExporter
                 return b.Node("Flatten", [x[0]], n, OnnxAttribute.Int("axis", 1));
             case Reshape r:
                 return b.Node("Reshape", [x[0], b.Ints($"{n}/shape", [0, .. r.TargetShape.Select(v => (long)v)])], n);
+            case Normalization nz:
+            {
+                // Keras: (x − mean) / max(√variance, ε) with ε = backend.epsilon() = 1e-7, or x·max(√variance, ε) + mean
+                // inverted; the engine's broadcastable (1, …) layout is Keras's channels-last one.
+                long[] shape = [1, .. nz.StatShape(node.InputShapes[0])];
+                float[] mean, variance;
+                if (nz.HasConfigStatistics)
+                {
+                    var (m, v) = nz.InitialStatistics(node.InputShapes[0]);
+                    using (m) using (v) (mean, variance) = (m.data<float>().ToArray(), v.data<float>().ToArray());
+                }
+                else (mean, variance) = (Var("mean"), Var("variance"));
+                var std = variance.Select(v => MathF.Max(MathF.Sqrt(v), 1e-7f)).ToArray();
+                if (nz.Invert)
+                {
+                    var scaled = b.Node("Mul", [x[0], b.Const($"{n}/std", shape, std)], $"{n}/mul");
+                    return b.Node("Add", [scaled, b.Const($"{n}/mean", shape, mean)], n);
+                }
+                var centred = b.Node("Sub", [x[0], b.Const($"{n}/mean", shape, mean)], $"{n}/sub");
+                return b.Node("Div", [centred, b.Const($"{n}/std", shape, std)], n);
+            }
             case Rescaling r:
             {
                 var y = b.Node("Mul", [x[0], b.Const($"{n}/scale", [], [(float)r.Scale])], $"{n}/mul");

@@ -1,4 +1,5 @@
 using TrainingService.Training.Engine;
+using TrainingService.Training.Layers;
 using TrainingService.Training.Tests.Support;
 using static TorchSharp.torch;
 
@@ -139,6 +140,19 @@ public static class ExportModels
           {"type": "Dense", "units": 2}]}
         """;
 
+    /// <summary>Normalization as adapted (per feature, over everything, inverted) and with its statistics in the config
+    /// (then Keras stores no variables for it).</summary>
+    public const string Normalized = """
+        {"input_shape": [3, 4], "layers": [
+          {"type": "Normalization"},
+          {"type": "Normalization", "axis": null},
+          {"type": "Flatten"},
+          {"type": "Dense", "units": 3, "activation": "tanh"},
+          {"type": "Normalization", "name": "given", "mean": [0.5, -0.2, 0.1], "variance": [2.0, 0.5, 0.25]},
+          {"type": "Normalization", "invert": true},
+          {"type": "Dense", "units": 2}]}
+        """;
+
     private const string Compile = """{"optimizer": "adam", "loss": "mse"}""";
 
     /// <summary>The plan and a session whose weights are seeded values, BatchNormalization statistics included.</summary>
@@ -149,8 +163,15 @@ public static class ExportModels
         using var ms = new MemoryStream(fresh.SaveWeights());
         var state = TensorArchive.Read(ms);
         using var rng = new Generator(11);
+        // An adapted Normalization's statistics are set as adapt would leave them; those given in the config stay.
+        var adapted = plan.Model.Layers.Where(n => n.Layer is Normalization { HasConfigStatistics: false }).Select(n => n.Name).ToHashSet();
         foreach (var key in state.Keys.ToList())
         {
+            if (adapted.Contains(key[..key.IndexOf('.')]))
+            {
+                state[key] = key.EndsWith(".mean", StringComparison.Ordinal) ? rand(state[key].shape, generator: rng) - 0.5 : rand(state[key].shape, generator: rng) + 0.5;
+                continue;
+            }
             if (key.EndsWith("moving_mean", StringComparison.Ordinal)) state[key] = rand(state[key].shape, generator: rng) - 0.5;
             else if (key.EndsWith("moving_variance", StringComparison.Ordinal)) state[key] = rand(state[key].shape, generator: rng) + 0.5;
             // LSTM's bias_hh stays zero in the engine (Keras has one bias; it lives in bias_ih); GRU's is trained.

@@ -129,6 +129,7 @@ public class ModelExportTests
     [InlineData(ExportModels.AttentionLayers)]
     [InlineData(ExportModels.NormalizationAndPReLU)]
     [InlineData(ExportModels.Resized)]
+    [InlineData(ExportModels.Normalized)]
     public void KerasExport_RoundTripsThroughTheImporter_PredictingTheSame(string model)
     {
         var (plan, session) = ExportModels.Build(model);
@@ -155,6 +156,7 @@ public class ModelExportTests
     [InlineData(ExportModels.Conv3D)]
     [InlineData(ExportModels.Augmented)]
     [InlineData(ExportModels.Resized)]
+    [InlineData(ExportModels.Normalized)]
     public void OnnxExport_LoadsInOnnxRuntime_AndPredictsWhatTheEnginePredicts(string model)
     {
         var (plan, session) = ExportModels.Build(model);
@@ -175,6 +177,32 @@ public class ModelExportTests
         var actual = output.AsEnumerable<float>().ToArray();
         Assert.Equal(expected.Length, actual.Length);
         for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-5f);
+    }
+
+    [Fact]
+    public void KerasExport_WritesAdaptedNormalizationAsMeanVarianceAndAnInt64Count_AndNothingForConfigStatistics()
+    {
+        var (plan, session) = ExportModels.Build(ExportModels.Normalized);
+        using var _ = session;
+        var state = ExportModels.State(session);
+        using var zip = new ZipArchive(new MemoryStream(KerasArchive.Export(plan.Model, state, "n")));
+        using var h5Stream = new MemoryStream();
+        using (var s = zip.GetEntry("model.weights.h5")!.Open()) s.CopyTo(h5Stream);
+        h5Stream.Position = 0;
+        using var h5 = H5File.Open(h5Stream);
+
+        Assert.Equal(["dense", "dense_1", "flatten", "normalization", "normalization_1", "normalization_2", "normalization_3"], Children(h5.Group("layers")));
+        // Keras 3's build: mean and variance shaped as the kept axes (axis=None: scalars), then count, a scalar of dtype "int".
+        AssertVars(h5, "layers/normalization/vars", "normalization", [4], [4], []);
+        AssertVars(h5, "layers/normalization_1/vars", "normalization_1", [], [], []);
+        AssertVars(h5, "layers/normalization_3/vars", "normalization_2", [3], [3], []);   // Keras counts the class; the layer kept its own name
+        AssertVars(h5, "layers/normalization_2/vars", "given");   // mean and variance in the config: no variables
+        Assert.Equal(state["normalization.mean"].data<float>().ToArray(), h5.Dataset("layers/normalization/vars/0").Read<float[]>());
+        Assert.Equal(state["normalization.variance"].data<float>().ToArray(), h5.Dataset("layers/normalization/vars/1").Read<float[]>());
+        var count = h5.Dataset("layers/normalization/vars/2");
+        Assert.Equal(H5DataTypeClass.FixedPoint, count.Type.Class);
+        Assert.Equal(8, count.Type.Size);
+        Assert.Equal([0L], count.Read<long[]>());
     }
 
     [Fact]

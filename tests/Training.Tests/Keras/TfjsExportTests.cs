@@ -27,6 +27,7 @@ public class TfjsExportTests(ITestOutputHelper output)
     [InlineData(ExportModels.DepthwiseSeparable2D)]
     [InlineData(ExportModels.Conv3D)]
     [InlineData(ExportModels.Augmented)]
+    [InlineData(ExportModels.Normalized)]
     public void TfjsExport_LoadsInTensorFlowJs_AndPredictsWhatTheEnginePredicts(string model)
     {
         var folder = Setup.Value;
