@@ -14,6 +14,9 @@ namespace TrainingService.Bench;
 public sealed record TrainingResult(string Model, string Source, long Samples, int Batch,
     List<double> Hand, List<double> Engine, List<double> Job, List<double> Peer, double? ServicePeakRssMb, string? PeerVersion, long PeerSamples)
 {
+    /// <summary>SGEMM rates measured beside the CNN's epochs, one per repeat (empty for the other models).</summary>
+    public List<SgemmRate> Sgemm { get; } = [];
+
     /// <summary>The peer's seconds per epoch of <see cref="Samples"/> examples (it may train on fewer: see PeerSamples).</summary>
     public double PeerEpoch => Median(Peer) * Samples / PeerSamples;
 
@@ -76,6 +79,11 @@ public static class TrainingBench
 
             for (var r = 0; r < o.Repeats; r++)
             {
+                if (model == "cnn")
+                {
+                    result.Sgemm.Add(SgemmRate.Measure(repeats: 3));
+                    log($"  {model} #{r + 1} SGEMM          {result.Sgemm[^1].Median:F1} GFLOP/s");
+                }
                 result.Hand.Add(HandWritten.Epoch(model, data.X, data.Y, batch, 1 + r));
                 log($"  {model} #{r + 1} A hand-written {result.Hand[^1]:F2} s");
                 result.Engine.Add(EngineEpoch(plan, model, data));
