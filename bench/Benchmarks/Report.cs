@@ -101,20 +101,29 @@ public sealed class Report(BenchOptions o, Machine machine)
                          $"P {L(t.Peer)}{(t.PeerSamples < t.Samples ? $" (on {t.PeerSamples} examples; the table scales it to {t.Samples})" : "")}");
         s.AppendLine();
 
-        s.AppendLine("### Achieved FLOP/s against the CPU's peak");
+        s.AppendLine("### Achieved FLOP/s against the CPU's peak and its measured SGEMM rate");
         s.AppendLine();
         s.AppendLine("Training FLOPs per example = 3 × 2 × forward multiply-adds (forward, plus the two gradient products of backward; " +
                      "an upper bound, since the first layer's input gradient is not computed). Forward MACs: MLP 784·128 + 128·10 = 101,632; " +
                      "CNN 30·30·32·27 + 13·13·64·288 + 2304·10 = 3,915,648.");
+        var sgemm = Training.SelectMany(t => t.Sgemm).ToList();
+        var sgemmRate = Median(sgemm.SelectMany(m => m.Gflops).ToList());
+        if (sgemm.Count > 0)
+        {
+            s.AppendLine();
+            s.AppendLine($"Measured SGEMM on this machine (bench/EngineBench/Sgemm.cs): `torch.mm` of two {sgemm[0].Size}² float32 matrices at {o.Threads} threads, " +
+                         $"three products before each CNN repeat: **{sgemmRate:F1} GFLOP/s** (median; every product: {L(sgemm.SelectMany(m => m.Gflops).ToList(), "F1")}). " +
+                         "A convolution lowers to GEMM-like kernels, so this is what the CNN could reach at best on this machine; the peak assumes a clock and FMA units per core.");
+        }
         s.AppendLine();
-        s.AppendLine($"| model | MFLOP per example | A GFLOP/s | B GFLOP/s | P GFLOP/s | B % of peak ({machine.PeakGflops:F0} GFLOP/s) |");
-        s.AppendLine("|---|---|---|---|---|---|");
+        s.AppendLine($"| model | MFLOP per example | A GFLOP/s | B GFLOP/s | P GFLOP/s | B % of peak ({machine.PeakGflops:F0} GFLOP/s) | B % of measured SGEMM ({F(sgemmRate, "F0")} GFLOP/s) |");
+        s.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var t in Training.Where(t => TrainingBench.ForwardMacs.ContainsKey(t.Model)))
         {
             var flops = 6 * TrainingBench.ForwardMacs[t.Model];
             double G(double seconds) => t.Samples * flops / seconds / 1e9;
             var b = G(Median(t.Engine));
-            s.AppendLine($"| {t.Model} | {flops / 1e6:F2} | {G(Median(t.Hand)):F1} | {b:F1} | {F(G(t.PeerEpoch), "F1")} | {100 * b / machine.PeakGflops:F1} % |");
+            s.AppendLine($"| {t.Model} | {flops / 1e6:F2} | {G(Median(t.Hand)):F1} | {b:F1} | {F(G(t.PeerEpoch), "F1")} | {100 * b / machine.PeakGflops:F1} % | {(double.IsNaN(sgemmRate) ? "–" : $"{100 * b / sgemmRate:F1} %")} |");
         }
         s.AppendLine();
     }
@@ -263,5 +272,5 @@ public sealed class Report(BenchOptions o, Machine machine)
 
     private static string Verdict(bool met) => met ? "met" : "**missed**";
     private static string F(double v, string format = "F2") => double.IsNaN(v) ? "–" : v.ToString(format, CultureInfo.InvariantCulture);
-    private static string L(List<double> v) => v.Count == 0 ? "–" : string.Join(", ", v.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)));
+    private static string L(List<double> v, string format = "F2") => v.Count == 0 ? "–" : string.Join(", ", v.Select(x => x.ToString(format, CultureInfo.InvariantCulture)));
 }

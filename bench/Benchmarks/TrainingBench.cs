@@ -28,6 +28,9 @@ public sealed record TrainingResult(string Model, string Source, long Samples, i
 
     public double BestFixedHand => Math.Min(Median(Hand1), Median(Hand));
 
+    /// <summary>SGEMM rates measured beside the CNN's epochs, one per repeat (empty for the other models).</summary>
+    public List<SgemmRate> Sgemm { get; } = [];
+
     /// <summary>The peer's seconds per epoch of <see cref="Samples"/> examples (it may train on fewer: see PeerSamples).</summary>
     public double PeerEpoch => Median(Peer) * Samples / PeerSamples;
 
@@ -90,6 +93,12 @@ public static class TrainingBench
 
             for (var r = 0; r < o.Repeats; r++)
             {
+                set_num_threads(o.Threads); // the policy's epoch of the last repeat left its own choice
+                if (model == "cnn")
+                {
+                    result.Sgemm.Add(SgemmRate.Measure(repeats: 3));
+                    log($"  {model} #{r + 1} SGEMM          {result.Sgemm[^1].Median:F1} GFLOP/s");
+                }
                 set_num_threads(1);
                 result.Hand1.Add(HandWritten.Epoch(model, data.X, data.Y, batch, 1 + r));
                 set_num_threads(o.Threads);

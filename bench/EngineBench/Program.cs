@@ -10,7 +10,9 @@ using static TorchSharp.torch;
 // Seconds per epoch of the three reference models: a hand-written TorchSharp loop (A) against the engine's fit with its
 // fused optimizer step (B) and with one update per parameter (C), interleaved A B C A B C on the same data, same thread
 // count. Run from a copy of the build output whose libLibTorchSharp.so is the counting stand-in
-// (bench/NativeCallCounter/make-shim.sh), it also prints TorchSharp's native calls per training step. With --policy: the engine at 1 thread, at N threads and
+// (bench/NativeCallCounter/make-shim.sh), it also prints TorchSharp's native calls per training step. For the CNN it also
+// measures SGEMM (torch.mm of 2048² float32, three products per repeat) and prints the CNN's achieved GFLOP/s as a fraction
+// of it, by wall clock and per CPU second. With --policy: the engine at 1 thread, at N threads and
 // with the measured thread policy (ThreadPolicy), interleaved per repeat. Usage:
 //   dotnet run -c Release --project bench/EngineBench -- [mlp|cnn|lstm ...] [--repeats N] [--samples N] [--threads N] [--policy]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -102,8 +104,12 @@ foreach (var model in models)
     var process = System.Diagnostics.Process.GetCurrentProcess();
     double CpuSeconds() { process.Refresh(); return process.TotalProcessorTime.TotalSeconds; }
     var steps = (n + plan.BatchSize - 1) / plan.BatchSize;
+    // The CNN's achieved FLOP/s is set against this machine's measured SGEMM rate at the same thread count, sampled in
+    // every repeat beside the epochs (a neighbour's load moves both).
+    var sgemm = new List<SgemmRate>();
     for (var r = 0; r < repeats; r++)
     {
+        if (model == "cnn") sgemm.Add(SgemmRate.Measure(repeats: 3));
         var before = NativeCalls.Count();
         NativeCalls.Report(ReportPath(model, "setup"));
         var cpuBefore = CpuSeconds();
@@ -131,6 +137,19 @@ foreach (var model in models)
     Console.WriteLine($"| {model} ({source}) | {n} | {plan.BatchSize} | {ma:F2} | {mb:F2} | {mc:F2} | {n / mb:F0} | {mb / ma:F3} | {string.Join(" / ", cpu.Select(v => Median(v).ToString("F2")))} | {perStep} |");
     if (calls[0] is not null) Console.WriteLine($"  calls per native function, last repeat: {ReportPath(model, "*")}");
     Console.WriteLine($"  every run: hand-written {string.Join(", ", a.Select(v => v.ToString("F2")))}; engine {string.Join(", ", b.Select(v => v.ToString("F2")))}; per-parameter {string.Join(", ", c.Select(v => v.ToString("F2")))}");
+    if (sgemm.Count > 0)
+    {
+        var all = new SgemmRate(sgemm[0].Size, sgemm.SelectMany(m => m.Gflops).ToList(), sgemm.Sum(m => m.CpuSeconds));
+        var perCpuSecond = 2.0 * all.Size * all.Size * all.Size * all.Gflops.Count / 1e9 / all.CpuSeconds;
+        Console.WriteLine($"  SGEMM (torch.mm {all.Size}², {threads} threads): {all.Median:F1} GFLOP/s median of {all.Gflops.Count} products, " +
+                          $"{perCpuSecond:F1} GFLOP per CPU second (every product: {string.Join(", ", all.Gflops.Select(v => v.ToString("F1")))})");
+        // 3 × 2 × forward multiply-adds per example (forward, and backward's two gradient products); conv1 30·30·32 outputs
+        // × 3·3·3, conv2 13·13·64 × 3·3·32, dense 2304 × 10.
+        const double flops = 6.0 * (30 * 30 * 32 * 27 + 13 * 13 * 64 * 288 + 2304 * 10);
+        double G(double seconds) => n * flops / seconds / 1e9;
+        Console.WriteLine($"  CNN achieved: hand-written {G(ma):F1} GFLOP/s ({G(ma) / all.Median:P0} of SGEMM), engine {G(mb):F1} GFLOP/s ({G(mb) / all.Median:P0}); " +
+                          $"per CPU second: hand-written {G(Median(cpu[0])):F1} ({G(Median(cpu[0])) / perCpuSecond:P0} of SGEMM's), engine {G(Median(cpu[1])):F1} ({G(Median(cpu[1])) / perCpuSecond:P0})");
+    }
 }
 
 static (Tensor X, Tensor Y, string File, string Source, long Samples) Data(string model)
