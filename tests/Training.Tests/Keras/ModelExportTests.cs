@@ -203,6 +203,17 @@ public class ModelExportTests
         Assert.Equal(H5DataTypeClass.FixedPoint, count.Type.Class);
         Assert.Equal(8, count.Type.Size);
         Assert.Equal([0L], count.Read<long[]>());
+
+        // The config Keras rebuilds the layers from: axis -1 (not null, which Keras reads as "all axes"), null statistics
+        // for the adapted layers, the given ones for "given".
+        using var config = System.Text.Json.JsonDocument.Parse(zip.GetEntry("config.json")!.Open());
+        var layers = config.RootElement.GetProperty("config").GetProperty("layers").EnumerateArray()
+            .Where(l => l.GetProperty("class_name").GetString() == "Normalization").Select(l => l.GetProperty("config")).ToArray();
+        Assert.Equal("-1", layers[0].GetProperty("axis").GetRawText().Trim('[', ']'));
+        Assert.Equal(JsonValueKind.Null, layers[0].GetProperty("mean").ValueKind);
+        Assert.Equal(JsonValueKind.Null, layers[1].GetProperty("axis").ValueKind);
+        Assert.Equal("[0.5,-0.2,0.1]", layers[2].GetProperty("mean").GetRawText().Replace(" ", ""));
+        Assert.True(layers[3].GetProperty("invert").GetBoolean());
     }
 
     /// <summary>Keras divides by max(√variance, 1e-7): with a variance of 0 the ONNX graph must floor the divisor as Keras
