@@ -301,6 +301,134 @@ public class KerasApiTests : ServiceTests
         Assert.Equal(expectedWeights, final);
     }
 
+    [Fact]
+    public async Task TfjsModelJsonAndShards_PostedAsTheRunsModel_WithZeroEpochs_ServeTheFilesWeights()
+    {
+        var client = _factory.CreateClient();
+        var archive = DenseArchive(out var expectedWeights);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("""{"dataset": DATASET, "compile": COMPILE, "fit": {"epochs": 0}}""".Replace("DATASET", DigitsDataset).Replace("COMPILE", DigitsCompile)), "spec" },
+        };
+        foreach (var (name, content) in TwoShards(TfjsFiles(archive))) form.Add(File(content), "model", name);
+
+        var response = await client.PostAsync("/api/runs", form);
+        var submitted = await response.JsonAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, submitted.ToString());
+        var run = await client.WaitForEndAsync(submitted.Id(), Patience);
+
+        Assert.Equal("succeeded", run.Status());
+        Assert.Equal("tfjs", run.GetProperty("spec").GetProperty("keras").GetProperty("source").GetString());
+        Assert.True(run.GetProperty("spec").GetProperty("keras").GetProperty("initial_weights").GetBoolean());
+        var final = await (await client.GetAsync($"/api/runs/{submitted.Id()}/weights")).Content.ReadAsByteArrayAsync();
+        Assert.Equal(expectedWeights, final);
+    }
+
+    [Fact]
+    public async Task TfjsModelJsonAndShards_PostedAsTheRunsModel_AreTheStartingPointOfTraining()
+    {
+        var client = _factory.CreateClient();
+        var archive = DenseArchive(out var expectedWeights);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("""{"dataset": DATASET, "compile": COMPILE, "fit": {"epochs": 1, "seed": 1}}""".Replace("DATASET", DigitsDataset).Replace("COMPILE", DigitsCompile)), "spec" },
+        };
+        foreach (var (name, content) in TwoShards(TfjsFiles(archive))) form.Add(File(content), "model", name);
+
+        var response = await client.PostAsync("/api/runs", form);
+        var submitted = await response.JsonAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, submitted.ToString());
+        var run = await client.WaitForEndAsync(submitted.Id(), Patience);
+
+        Assert.Equal("succeeded", run.Status());
+        Assert.Equal(1, run.GetProperty("epochs_completed").GetInt32());
+        await using var db = _factory.NewDbContext();
+        var initial = await db.RunWeights.SingleAsync(w => w.RunId == submitted.Id() && w.Kind == WeightsKind.Initial);
+        Assert.Equal(expectedWeights, initial.Data);
+        var final = await (await client.GetAsync($"/api/runs/{submitted.Id()}/weights")).Content.ReadAsByteArrayAsync();
+        Assert.NotEqual(expectedWeights, final);   // trained from there
+    }
+
+    [Fact]
+    public async Task WeightsH5_WithTheArchitectureField_IsTheRunsModel_ServingTheFilesWeights()
+    {
+        var client = _factory.CreateClient();
+        var archive = DenseArchive(out var expectedWeights);
+        var (architecture, weightsH5) = ArchiveParts(archive);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("""{"dataset": DATASET, "compile": COMPILE, "fit": {"epochs": 0}}""".Replace("DATASET", DigitsDataset).Replace("COMPILE", DigitsCompile)), "spec" },
+            { File(weightsH5), "model", "model.weights.h5" },
+            { new StringContent(architecture), "architecture" },
+        };
+
+        var response = await client.PostAsync("/api/runs", form);
+        var submitted = await response.JsonAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, submitted.ToString());
+        var run = await client.WaitForEndAsync(submitted.Id(), Patience);
+
+        Assert.Equal("succeeded", run.Status());
+        Assert.Equal(".weights.h5", run.GetProperty("spec").GetProperty("keras").GetProperty("source").GetString());
+        Assert.Equal("Dense", run.GetProperty("spec").GetProperty("model").GetProperty("layers")[1].GetProperty("type").GetString());
+        var final = await (await client.GetAsync($"/api/runs/{submitted.Id()}/weights")).Content.ReadAsByteArrayAsync();
+        Assert.Equal(expectedWeights, final);
+    }
+
+    [Fact]
+    public async Task WeightsH5_WithoutTheArchitectureField_OrWithOneItDoesNotFit_Answers400_AndWritesNothing()
+    {
+        var client = _factory.CreateClient();
+        var (architecture, weightsH5) = ArchiveParts(DenseArchive(out _));
+        var spec = """{"dataset": DATASET, "compile": COMPILE, "fit": {"epochs": 0}}""".Replace("DATASET", DigitsDataset).Replace("COMPILE", DigitsCompile);
+
+        using var bare = new MultipartFormDataContent { { new StringContent(spec), "spec" }, { File(weightsH5), "model", "model.weights.h5" } };
+        var response = await client.PostAsync("/api/runs", bare);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.JsonAsync();
+        Assert.Equal(["model"], problem.ErrorKeys());
+        Assert.Contains("architecture", problem.ToString());
+
+        // The same file beside an architecture whose first Dense has 12 units: refused at that layer of the architecture.
+        var other = JsonNode.Parse(architecture)!;
+        other["config"]!["layers"]![2]!["config"]!["units"] = 12;
+        using var mismatched = new MultipartFormDataContent
+        {
+            { new StringContent(spec), "spec" }, { File(weightsH5), "model", "model.weights.h5" }, { new StringContent(other.ToJsonString()), "architecture" },
+        };
+        response = await client.PostAsync("/api/runs", mismatched);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("architecture.config.layers[2]", (await response.JsonAsync()).ErrorKeys());
+        Assert.Equal((0, 0, 0), _factory.CountRows());
+    }
+
+    /// <summary>A .keras archive's config.json (Keras 3 to_json()) and its model.weights.h5, which is what Keras 3's
+    /// <c>save_weights("m.weights.h5")</c> writes.</summary>
+    private static (string Architecture, byte[] WeightsH5) ArchiveParts(byte[] archive)
+    {
+        using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(archive));
+        byte[] Read(string name)
+        {
+            using var s = zip.GetEntry(name)!.Open();
+            using var ms = new MemoryStream();
+            s.CopyTo(ms);
+            return ms.ToArray();
+        }
+        return (Encoding.UTF8.GetString(Read(KerasArchive.ConfigEntry)), Read(KerasArchive.WeightsEntry));
+    }
+
+    /// <summary>The files with the weights split over two shards (the second starting inside a weight), model.json's
+    /// manifest naming both, as the converter splits large models.</summary>
+    private static IEnumerable<(string Name, byte[] Content)> TwoShards(IEnumerable<(string Name, byte[] Content)> files)
+    {
+        var list = files.ToList();
+        var json = JsonNode.Parse(list.Single(f => f.Name == "model.json").Content)!;
+        var shard = list.Single(f => f.Name != "model.json").Content;
+        json["weightsManifest"]![0]!["paths"] = new JsonArray("group1-shard1of2.bin", "group1-shard2of2.bin");
+        yield return ("model.json", Encoding.UTF8.GetBytes(json.ToJsonString()));
+        yield return ("group1-shard1of2.bin", shard[..1030]);
+        yield return ("group1-shard2of2.bin", shard[1030..]);
+    }
+
     /// <summary>The archive's model exported by the service's own TF.js writer (a zip of model.json and shards).</summary>
     private static byte[] TfjsZip(byte[] archive)
     {

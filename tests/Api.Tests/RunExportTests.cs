@@ -57,6 +57,48 @@ public sealed class RunExportTests() : ServiceTests(null)
         Assert.True((await onnx.Content.ReadAsByteArrayAsync()).Length > 4 * (64 * 32 + 32 * 10));
     }
 
+    /// <summary>A run whose Normalization adapted on the training split: the .keras export (mean, variance, count) and the
+    /// TF.js export (as BatchNormalization), read back by the importers, predict what the service predicts.</summary>
+    [Fact]
+    public async Task Export_RunWithAnAdaptedNormalization_KerasAndTfjsPredictWhatTheServicePredicts()
+    {
+        var client = _factory.CreateClient();
+        var spec = JsonNode.Parse(Specs.Digits(epochs: 1, name: "digits-normalized"))!;
+        spec["model"]!["layers"]!.AsArray().Insert(1, JsonNode.Parse("""{"type": "Normalization"}"""));
+        var run = await client.SubmitAsync(spec.ToJsonString());
+        Assert.Equal("succeeded", (await client.WaitForEndAsync(run.Id(), Patience)).Status());
+
+        var served = await client.PostJsonAsync($"/api/runs/{run.Id()}/predict", Specs.DigitInstances);
+        var probabilities = served.GetProperty("predictions").EnumerateArray()
+            .SelectMany(p => p.GetProperty("probabilities").EnumerateArray().Select(v => v.GetSingle())).ToArray();
+        var instances = JsonDocument.Parse(Specs.DigitInstances).RootElement.GetProperty("instances");
+        var pixels = instances.EnumerateArray().SelectMany(i => i.EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => (float)(v.GetDouble() * 0.0625)))).ToArray();
+
+        var keras = await client.GetAsync($"/api/runs/{run.Id()}/export?format=keras");
+        Assert.True(keras.StatusCode == HttpStatusCode.OK, await keras.Content.ReadAsStringAsync());
+        var tfjs = await client.GetAsync($"/api/runs/{run.Id()}/export?format=tfjs");
+        Assert.True(tfjs.StatusCode == HttpStatusCode.OK, await tfjs.Content.ReadAsStringAsync());
+        foreach (var import in new[] { KerasArchive.Import(await keras.Content.ReadAsByteArrayAsync()), TfjsImporter.ImportZip(await tfjs.Content.ReadAsByteArrayAsync()) })
+        {
+            var plan = TrainingPlan.Parse(JsonSerializer.SerializeToElement(import.Conversion.Model),
+                JsonDocument.Parse("""{"optimizer": "sgd", "loss": "mse"}""").RootElement, null);
+            using var session = ModelSession.Restore(plan, import.Weights!);
+            using (var weights = new MemoryStream(import.Weights!))
+            {
+                // Adapted: the training split's pixel means, not the zeros Keras starts from (the TF.js export carries them as
+                // the BatchNormalization's moving mean).
+                var state = TensorArchive.Read(weights);
+                var mean = state.Single(kv => kv.Key.EndsWith("mean", StringComparison.Ordinal)).Value.data<float>().ToArray();
+                Assert.Equal(64, mean.Length);
+                Assert.True(mean.Max() > 0.3, string.Join(", ", mean));
+                foreach (var t in state.Values) t.Dispose();
+            }
+            var local = session.Predict([tensor(pixels, [3, 8, 8])])[0].data<float>().ToArray();
+            Assert.Equal(probabilities.Length, local.Length);
+            for (var i = 0; i < local.Length; i++) Assert.Equal(probabilities[i], local[i], 1e-5f);
+        }
+    }
+
     [Fact]
     public async Task Export_RefusesAnUnknownFormat_AMissingRun_AndARunThatHasNotSucceeded()
     {

@@ -17,7 +17,9 @@ internal sealed record WeightEntry(string Name, long[] Shape, Func<float[]> Read
 /// <c>cell/</c>, Bidirectional in <c>forward_layer/</c> and <c>backward_layer/</c>, TimeDistributed in <c>layer/</c>),
 /// in the order the layer creates them, in Keras's layouts. Conversions: kernels (…, in, out) become torch's
 /// (out, in, …); LSTM's single bias goes to <c>bias_ih</c> with <c>bias_hh</c> zero; GRU's gate blocks [z|r|h] are
-/// reordered to torch's [r|z|n] in the kernel, the recurrent kernel and the bias ((2, 3u) with reset_after).
+/// reordered to torch's [r|z|n] in the kernel, the recurrent kernel and the bias ((2, 3u) with reset_after);
+/// Normalization's mean and variance, shaped as its kept axes, become the engine's broadcastable (1, …) buffers, and its
+/// integer count is read and dropped.
 /// </summary>
 internal static class KerasWeights
 {

@@ -44,7 +44,8 @@ public static class TfjsExporter
                 errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TensorFlow.js has no GRU with reset_after=true (the Keras default); export as keras or onnx, or train with reset_after=false"));
             if (node.Layer is TimeDistributed)
                 errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TimeDistributed is not exported to TensorFlow.js; export as keras"));
-            else if (!TfjsLayers.Contains(LayerRegistry.NameOf(node.Layer.GetType())))
+            // A Normalization still here could not become a BatchNormalization, and has been reported.
+            else if (!TfjsLayers.Contains(LayerRegistry.NameOf(node.Layer.GetType())) && node.Layer is not Normalization)
                 errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TensorFlow.js 4.x has no {LayerRegistry.NameOf(node.Layer.GetType())} layer; export as keras or onnx"));
             else if (node.Layer is Resizing)
                 errors.Add(new SpecError(node.Path, $"layer '{node.Name}': TensorFlow.js's Resizing aligns corners and ignores crop_to_aspect_ratio (Keras uses half-pixel centres); export as keras or onnx"));

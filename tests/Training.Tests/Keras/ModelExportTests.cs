@@ -203,6 +203,34 @@ public class ModelExportTests
         Assert.Equal(H5DataTypeClass.FixedPoint, count.Type.Class);
         Assert.Equal(8, count.Type.Size);
         Assert.Equal([0L], count.Read<long[]>());
+
+        // The config Keras rebuilds the layers from: axis -1 (not null, which Keras reads as "all axes"), null statistics
+        // for the adapted layers, the given ones for "given".
+        using var config = System.Text.Json.JsonDocument.Parse(zip.GetEntry("config.json")!.Open());
+        var layers = config.RootElement.GetProperty("config").GetProperty("layers").EnumerateArray()
+            .Where(l => l.GetProperty("class_name").GetString() == "Normalization").Select(l => l.GetProperty("config")).ToArray();
+        Assert.Equal("-1", layers[0].GetProperty("axis").GetRawText().Trim('[', ']'));
+        Assert.Equal(JsonValueKind.Null, layers[0].GetProperty("mean").ValueKind);
+        Assert.Equal(JsonValueKind.Null, layers[1].GetProperty("axis").ValueKind);
+        Assert.Equal("[0.5,-0.2,0.1]", layers[2].GetProperty("mean").GetRawText().Replace(" ", ""));
+        Assert.True(layers[3].GetProperty("invert").GetBoolean());
+    }
+
+    /// <summary>Keras divides by max(√variance, 1e-7): with a variance of 0 the ONNX graph must floor the divisor as Keras
+    /// does, not divide by zero (nor add ε to the variance, as BatchNormalization would).</summary>
+    [Fact]
+    public void OnnxExport_Normalization_FloorsTheStandardDeviationAtKerasEpsilon()
+    {
+        var (plan, session) = ExportModels.Build("""
+            {"input_shape": [2], "layers": [{"type": "Normalization", "mean": [0.5, 0.0], "variance": [0.0, 4.0]}]}
+            """);
+        using var _ = session;
+        using var ort = new InferenceSession(OnnxExporter.Export(plan.Model, ExportModels.State(session), "m"));
+        float[] x = [0.5000003f, 3f, 0.4999999f, -1f];
+        using var results = ort.Run([NamedOnnxValue.CreateFromTensor(plan.Model.Inputs[0].Name, new DenseTensor<float>(x, [2, 2]))]);
+        var actual = results.Single().AsEnumerable<float>().ToArray();
+        double[] expected = [(x[0] - 0.5) / 1e-7, 3 / 2.0, (x[2] - 0.5) / 1e-7, -1 / 2.0];
+        for (var i = 0; i < 4; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"[{i}] expected {expected[i]}, got {actual[i]}");
     }
 
     [Fact]

@@ -164,14 +164,32 @@ public class NormalizationWeightsImportTests
     /// <summary>The TF.js converter's output for that model: weight names from the HDF5 weight_names without ":0",
     /// the int64 count written as int32.</summary>
     [Fact]
-    public void TfjsManifest_WithNormalizationsInt32Count_LoadsAndPredictsByHand()
+    public void TfjsManifest_WithNormalizationsInt32Count_LoadsAndPredictsByHand() =>
+        AssertPredicts(Tfjs(adapted: true), Mean, Variance);
+
+    /// <summary>Statistics in the config: no Normalization weights in the manifest at all.</summary>
+    [Fact]
+    public void TfjsManifest_NormalizationWithStatisticsInItsConfig_HasNoWeights_AndUsesTheConfig() =>
+        AssertPredicts(Tfjs(adapted: false), [1f, 2f, -3f], [0.25f, 9f, 1f]);
+
+    private static KerasArchiveImport Tfjs(bool adapted)
     {
         var bytes = new List<byte>();
-        foreach (var v in Mean.Concat(Variance)) bytes.AddRange(BitConverter.GetBytes(v));
-        bytes.AddRange(BitConverter.GetBytes(1000));
-        foreach (var v in Kernel.Concat(Bias)) bytes.AddRange(BitConverter.GetBytes(v));
+        var specs = new JsonArray();
         JsonObject Spec(string name, long[] shape, string dtype = "float32") =>
             new() { ["name"] = name, ["shape"] = new JsonArray(shape.Select(d => (JsonNode)d).ToArray()), ["dtype"] = dtype };
+        if (adapted)
+        {
+            foreach (var v in Mean.Concat(Variance)) bytes.AddRange(BitConverter.GetBytes(v));
+            bytes.AddRange(BitConverter.GetBytes(1000));
+            specs.Add(Spec("normalization/mean", [3]));
+            specs.Add(Spec("normalization/variance", [3]));
+            specs.Add(Spec("normalization/count", [], "int32"));
+        }
+        foreach (var v in Kernel.Concat(Bias)) bytes.AddRange(BitConverter.GetBytes(v));
+        specs.Add(Spec("dense/kernel", [3, 2]));
+        specs.Add(Spec("dense/bias", [2]));
+        var statistics = adapted ? "\"mean\": null, \"variance\": null" : "\"mean\": [1.0, 2.0, -3.0], \"variance\": [0.25, 9.0, 1.0]";
         var document = new JsonObject
         {
             ["format"] = "layers-model",
@@ -180,21 +198,15 @@ public class NormalizationWeightsImportTests
             ["modelTopology"] = new JsonObject
             {
                 ["keras_version"] = "2.15.0", ["backend"] = "tensorflow",
-                ["model_config"] = JsonNode.Parse("""
+                ["model_config"] = JsonNode.Parse($$$"""
                     {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
                       {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 3], "dtype": "float32", "name": "normalization_input"}},
-                      {"class_name": "Normalization", "config": {"name": "normalization", "axis": [-1], "invert": false, "mean": null, "variance": null}},
+                      {"class_name": "Normalization", "config": {"name": "normalization", "axis": [-1], "invert": false, {{{statistics}}}}},
                       {"class_name": "Dense", "config": {"name": "dense", "units": 2, "activation": "linear", "use_bias": true}}]}}
                     """),
             },
-            ["weightsManifest"] = new JsonArray(new JsonObject
-            {
-                ["paths"] = new JsonArray("group1-shard1of1.bin"),
-                ["weights"] = new JsonArray(Spec("normalization/mean", [3]), Spec("normalization/variance", [3]), Spec("normalization/count", [], "int32"),
-                    Spec("dense/kernel", [3, 2]), Spec("dense/bias", [2])),
-            }),
+            ["weightsManifest"] = new JsonArray(new JsonObject { ["paths"] = new JsonArray("group1-shard1of1.bin"), ["weights"] = specs }),
         };
-        var import = TfjsImporter.Import(Encoding.UTF8.GetBytes(document.ToJsonString()), new Dictionary<string, byte[]> { ["group1-shard1of1.bin"] = bytes.ToArray() });
-        AssertPredicts(import, Mean, Variance);
+        return TfjsImporter.Import(Encoding.UTF8.GetBytes(document.ToJsonString()), new Dictionary<string, byte[]> { ["group1-shard1of1.bin"] = bytes.ToArray() });
     }
 }

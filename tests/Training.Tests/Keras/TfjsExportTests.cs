@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TrainingService.Training.Engine;
 using TrainingService.Training.Keras;
 using TrainingService.Training.Specs;
 using TrainingService.Training.Tests.Support;
@@ -88,6 +89,43 @@ public class TfjsExportTests(ITestOutputHelper output)
         using var _ = session;
         var e = Assert.Throws<SpecException>(() => TfjsExporter.Export(plan.Model, ExportModels.State(session), "m"));
         Assert.Contains(e.Errors, x => x.Path == path && x.Message.Contains(reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TfjsExport_WritesNormalizationAsTheEquivalentBatchNormalization_WhichOurImporterReadsBack()
+    {
+        var (plan, session) = ExportModels.Build(ExportModels.Normalized);
+        using var _ = session;
+        var zip = TfjsExporter.Export(plan.Model, ExportModels.State(session), "m");
+        using (var archive = new ZipArchive(new MemoryStream(zip)))
+        {
+            using var s = archive.GetEntry("model.json")!.Open();
+            var document = JsonNode.Parse(s)!;
+            var layers = document["modelTopology"]!["config"]!["layers"]!.AsArray();
+            Assert.DoesNotContain(layers, l => l!["class_name"]!.GetValue<string>() == "Normalization");
+            Assert.Equal(4, layers.Count(l => l!["class_name"]!.GetValue<string>() == "BatchNormalization"));
+            Assert.Equal(4, document["userDefinedMetadata"]!["training_service"]!["normalization_as_batch_normalization"]!.AsArray().Count);
+        }
+        var import = TfjsImporter.ImportZip(zip);
+        var plan2 = TrainingPlan.Parse(JsonSerializer.SerializeToElement(import.Conversion.Model), SpecFiles.Json("""{"optimizer": "sgd", "loss": "mse"}"""), null);
+        using var session2 = ModelSession.Restore(plan2, import.Weights!);
+        var x = ExportModels.Input(plan);
+        var expected = ExportModels.Predict(session, x);
+        var actual = ExportModels.Predict(session2, x);
+        for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-5f);
+    }
+
+    [Fact]
+    public void TfjsExport_RefusesANormalizationOverSeveralAxes_WhichNoBatchNormalizationComputes()
+    {
+        var (plan, session) = ExportModels.Build("""
+            {"input_shape": [3, 4], "layers": [{"type": "Normalization", "axis": [1, 2]}, {"type": "Flatten"}, {"type": "Dense", "units": 2}]}
+            """);
+        using var _ = session;
+        var e = Assert.Throws<SpecException>(() => TfjsExporter.Export(plan.Model, ExportModels.State(session), "m"));
+        var error = Assert.Single(e.Errors);
+        Assert.Equal("model.layers[0]", error.Path);
+        Assert.Contains("several axes", error.Message);
     }
 
     [Fact]
