@@ -171,6 +171,41 @@ public class HostileHdf5Tests
     }
 
     [Fact]
+    public void HeaderContinuationThatLoopsBackToItself_IsRefused()
+    {
+        // Written byte by byte (HDF5 specification II.B, IV.A.1.b): a version 2 superblock whose root object header holds
+        // only a continuation message, to a continuation block whose only message continues into that same block.
+        var file = new List<byte>();
+        void Address(long a) => file.AddRange(BitConverter.GetBytes(a));
+        void Continuation(long at, long length)
+        {
+            file.AddRange([0x10, 16, 0, 0]);   // type, size (2 bytes), flags
+            Address(at);
+            Address(length);
+        }
+        file.AddRange([0x89, (byte)'H', (byte)'D', (byte)'F', 0x0d, 0x0a, 0x1a, 0x0a, 2, 8, 8, 0]);
+        Address(0);      // base address
+        Address(-1);     // no superblock extension
+        Address(108);    // end of file
+        Address(48);     // root object header
+        file.AddRange([0, 0, 0, 0]);   // checksum (not read)
+        file.AddRange("OHDR"u8.ToArray());
+        file.AddRange([2, 0, 20]);     // version, flags (a 1-byte chunk size), chunk size
+        Continuation(80, 28);
+        file.AddRange([0, 0, 0, 0]);
+        file.Add(0);                    // to offset 80
+        file.AddRange("OCHK"u8.ToArray());
+        Continuation(80, 28);
+        file.AddRange([0, 0, 0, 0]);
+        Assert.Equal(108, file.Count);
+
+        var e = Assert.Throws<SpecException>(() => KerasHdf5.ImportWeights([.. file], Config().Deserialize<JsonElement>(), weightsPath: "w.h5"));
+
+        Assert.Equal("w.h5", Assert.Single(e.Errors).Path);
+        Assert.Contains("continues its header into a block already read", e.Errors[0].Message);
+    }
+
+    [Fact]
     public void WeightsEntryThatIsNotHdf5_IsRefusedAtTheEntry()
     {
         var error = Refusal(Encoding.UTF8.GetBytes("not an HDF5 file at all, but long enough"));
