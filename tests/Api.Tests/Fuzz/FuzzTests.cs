@@ -13,9 +13,9 @@ namespace TrainingService.Api.Tests.Fuzz;
 
 /// <summary>
 /// Property-based fuzzing over the real app (CsCheck): mutated run specs, sweeps, prediction bodies, CSV uploads, Keras
-/// JSON documents, .keras archives (their HDF5 weights entry included) and .weights.h5 files. Every answer must be a 2xx, or a 4xx with a ProblemDetails body; never a 5xx,
-/// never a hang (each request has 30 s), and the service still answers afterwards. A failure prints the smallest
-/// input CsCheck found and the seed that reproduces it.
+/// JSON documents, .keras archives (their HDF5 weights entry included) and .weights.h5 files. Every answer must be a
+/// 2xx, or a 4xx with a ProblemDetails body; never a 5xx, never a hang (each request has 30 s), and the service still
+/// answers afterwards. A failure prints the smallest input CsCheck found and the seed that reproduces it.
 /// </summary>
 public sealed class FuzzTests(ITestOutputHelper output) : IDisposable
 {
