@@ -261,6 +261,20 @@ public class SweepTests : ServiceTests
     }
 
     [Theory]
+    [InlineData("""{"base": BASE, "space": {"fit.batch_size": {"choice": [8]}}, "space": {"fit.batch_size": {"choice": [16]}}, "objective": {"metric": "val_loss"}}""")]
+    [InlineData("""{"base": BASE, "space": {"fit.batch_size": {"choice": [8]}, "fit.batch_size": {"choice": [16]}}, "objective": {"metric": "val_loss"}}""")]
+    public async Task ABodyWithADuplicateKey_IsRefusedWith400_AndWritesNothing(string body)
+    {
+        // Found by the fuzz suite: a JsonObject with a duplicate key threw ArgumentException on first read, a 500.
+        var response = await _factory.CreateClient().PostAsync("/api/sweeps", Specs.Json(body.Replace("BASE", SweepSpecs.IrisBase())));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(["$"], (await response.JsonAsync()).ErrorKeys());
+        await using var db = _factory.NewDbContext();
+        Assert.Equal(0, await db.Sweeps.CountAsync());
+    }
+
+    [Theory]
     [InlineData("""{"metric": "val_accuracy"}""", 0.0, "objective.metric")]
     [InlineData("""{"metric": "val_accuracy", "mode": "up"}""", 0.25, "objective.mode")]
     [InlineData("""{"metric": "val_auc"}""", 0.25, "objective.metric")]

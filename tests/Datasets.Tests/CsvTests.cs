@@ -81,24 +81,24 @@ public class CsvTests
     }
 
     [Fact]
-    public void Csv_TextInNumericColumn_IsRefusedWithLineAndColumn()
+    public async Task Csv_TextInNumericColumn_IsRefusedWithLineAndColumn()
     {
         using var dir = new TempFolder();
         var rows = string.Join("\n", Enumerable.Range(0, 30).Select(i => i == 17 ? "thirty,1" : $"{i},1"));
-        var e = Assert.Throws<CsvException>(() => new CsvUploadStore(new CsvUploadFolder(dir.Path), 1 << 20).Store(Bytes("age,y\n" + rows + "\n")));
+        var e = await Assert.ThrowsAsync<CsvException>(() => new CsvUploadStore(new CsvUploadFolder(dir.Path), 1 << 20).StoreAsync(Bytes("age,y\n" + rows + "\n"), CancellationToken.None));
         Assert.Equal(19, e.Line);
         Assert.Equal(1, e.Column);
         Assert.Contains("'thirty'", e.Message);
     }
 
     [Fact]
-    public void Upload_IsStoredByContentHash_AndTypesAreInferred()
+    public async Task Upload_IsStoredByContentHash_AndTypesAreInferred()
     {
         using var dir = new TempFolder();
         var store = new CsvUploadStore(new CsvUploadFolder(dir.Path), 1 << 20);
         var bytes = Bytes(People);
-        var upload = store.Store(bytes);
-        var again = store.Store(bytes);
+        var upload = await store.StoreAsync(bytes, CancellationToken.None);
+        var again = await store.StoreAsync(bytes, CancellationToken.None);
 
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), upload.Id);
         Assert.Equal(upload.Id, again.Id);

@@ -131,11 +131,11 @@ public sealed class CatalogDatasets : IDatasets
         return samples;
     }
 
-    public DatasetDescription UploadCsv(byte[] content)
+    public async Task<DatasetDescription> UploadCsvAsync(byte[] content, CancellationToken cancellationToken)
     {
         try
         {
-            return Describe(_uploads.Store(content));
+            return Describe(await _uploads.StoreAsync(content, cancellationToken));
         }
         catch (CsvException e)
         {

@@ -16,19 +16,18 @@ namespace TrainingService.Api.Datasets;
 /// </summary>
 public sealed class DatabaseCsvUploads(TrainingDbContext db, TimeProvider clock, Quotas quotas) : ICsvUploadBlobs
 {
-    public byte[]? Read(string id) =>
-        db.DatasetUploads.AsNoTracking().Where(u => u.Id == id).Select(u => u.Content).FirstOrDefault();
+    public async Task<byte[]?> ReadAsync(string id, CancellationToken ct) =>
+        await db.DatasetUploads.AsNoTracking().Where(u => u.Id == id).Select(u => u.Content).FirstOrDefaultAsync(ct);
 
     /// <summary>Stores the bytes for the caller's owner, unless it already has them. Throws
     /// <see cref="QuotaExceededException"/> (writing nothing) when they would pass the owner's stored-bytes quota,
     /// checked under the owner's lock.</summary>
-    public void Write(CsvUpload upload, byte[] bytes)
+    public async Task WriteAsync(CsvUpload upload, byte[] bytes, CancellationToken ct)
     {
         var owner = db.CurrentOwner ?? DatasetUpload.SharedOwner;
-        if (db.DatasetUploads.IgnoreQueryFilters().Any(u => u.Owner == owner && u.Id == upload.Id)) return;
-        // ICsvUploadBlobs is synchronous (the parser around it is); the quota's queries are short.
-        using var tx = quotas.BeginAsync(owner, CancellationToken.None).GetAwaiter().GetResult();
-        if (quotas.CheckBytesAsync(owner, bytes.LongLength, CancellationToken.None).GetAwaiter().GetResult() is { } refused)
+        if (await db.DatasetUploads.IgnoreQueryFilters().AnyAsync(u => u.Owner == owner && u.Id == upload.Id, ct)) return;
+        await using var tx = await quotas.BeginAsync(owner, ct);
+        if (await quotas.CheckBytesAsync(owner, bytes.LongLength, ct) is { } refused)
             throw new QuotaExceededException(refused);
         db.DatasetUploads.Add(new DatasetUpload
         {
@@ -42,15 +41,15 @@ public sealed class DatabaseCsvUploads(TrainingDbContext db, TimeProvider clock,
         });
         try
         {
-            db.SaveChanges();
-            tx.Commit();
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
         }
         catch (DbUpdateException)
         {
             // The same bytes uploaded twice at once (SQLite serialises the two; PostgreSQL's unique key refuses the
             // second): the other request stored them.
-            tx.Rollback();
-            if (!db.DatasetUploads.IgnoreQueryFilters().Any(u => u.Owner == owner && u.Id == upload.Id)) throw;
+            await tx.RollbackAsync(ct);
+            if (!await db.DatasetUploads.IgnoreQueryFilters().AnyAsync(u => u.Owner == owner && u.Id == upload.Id, ct)) throw;
         }
         finally
         {

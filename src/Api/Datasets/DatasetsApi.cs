@@ -88,7 +88,7 @@ public static class DatasetsApi
         await using (var stream = file.OpenReadStream()) await stream.CopyToAsync(buffer, cancellationToken);
         try
         {
-            var description = datasets.UploadCsv(buffer.ToArray());
+            var description = await datasets.UploadCsvAsync(buffer.ToArray(), cancellationToken);
             await Audit.RecordNowAsync(db, context.User, "dataset.upload", description.Name, cancellationToken);
             return TypedResults.Created($"/api/datasets/{description.Name}", description);
         }

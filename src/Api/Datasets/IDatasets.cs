@@ -33,7 +33,7 @@ public interface IDatasets
 
     /// <summary>Stores an uploaded CSV (once, by content) and reports its inferred columns; the description's
     /// name is what a run puts in <c>dataset.name</c>.</summary>
-    DatasetDescription UploadCsv(byte[] content);
+    Task<DatasetDescription> UploadCsvAsync(byte[] content, CancellationToken cancellationToken);
 }
 
 /// <summary>Raw instances in, model inputs out; model outputs in, readable predictions out.</summary>

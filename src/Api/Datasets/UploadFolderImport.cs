@@ -34,7 +34,7 @@ public static class UploadFolderImport
             if (await db.DatasetUploads.AnyAsync(u => u.Owner == DatasetUpload.SharedOwner && u.Id == id)) continue;
             try
             {
-                store.Store(files.Read(id)!);
+                await store.StoreAsync((await files.ReadAsync(id, CancellationToken.None))!, CancellationToken.None);
                 imported++;
             }
             catch (CsvException e)

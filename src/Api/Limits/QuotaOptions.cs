@@ -2,7 +2,7 @@ namespace TrainingService.Api.Limits;
 
 /// <summary>
 /// <c>Quotas</c>: what one principal (owner, i.e. team) may hold at once. A submission that would pass a limit is
-/// refused with 403 and writes nothing. <see cref="Owners"/> overrides any of the three for a named owner
+/// refused with 403 and writes nothing (sweep trials past theirs wait instead). <see cref="Owners"/> overrides any of the three for a named owner
 /// (<c>"Quotas": {"Owners": {"vision": {"MaxStoredBytes": 107374182400}}}</c>).
 /// </summary>
 public sealed class QuotaOptions
@@ -13,7 +13,8 @@ public sealed class QuotaOptions
     /// their parent's own limits).</summary>
     public int MaxActiveRuns { get; set; } = 20;
 
-    /// <summary>Sweep trials that may train at once, summed over the owner's queued and running sweeps' <c>max_concurrent_trials</c>.</summary>
+    /// <summary>Sweep trials queued or running at once over all the owner's sweeps: the sweep coordinator starts no trial
+    /// past it (the trial waits); a sweep whose own <c>max_concurrent_trials</c> is above it is refused.</summary>
     public int MaxConcurrentTrials { get; set; } = 8;
 
     /// <summary>Bytes of weights, checkpoints and CSV uploads the owner's rows hold in the database.</summary>

@@ -30,7 +30,9 @@ public sealed class SweepSubmission(RunSubmission runs, IOptions<TrainingOptions
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }) as JsonObject
+            // Duplicate keys are refused while parsing: a JsonObject would otherwise throw ArgumentException (a 500) the
+            // first time it is read.
+            root = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowDuplicateProperties = false }) as JsonObject
                    ?? throw new JsonException("expected a JSON object");
         }
         catch (JsonException e)

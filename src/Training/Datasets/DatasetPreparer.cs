@@ -23,7 +23,7 @@ public sealed class DatasetPreparer(DatasetCache cache, CsvUploadStore? uploads 
         if (spec.IsUpload)
         {
             if (uploads is null) throw new DatasetException("CSV uploads are not configured (Datasets:Root or Datasets:UploadFolder).");
-            var table = uploads.Open(spec.UploadId!)
+            var table = await uploads.OpenAsync(spec.UploadId!, cancellationToken)
                 ?? throw new Specs.SpecException("dataset.name", $"no upload with id '{spec.UploadId}'; upload the CSV first.");
             return TabularPreparer.Prepare(spec, table, fitOn);
         }

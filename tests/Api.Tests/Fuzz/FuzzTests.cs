@@ -13,9 +13,9 @@ namespace TrainingService.Api.Tests.Fuzz;
 
 /// <summary>
 /// Property-based fuzzing over the real app (CsCheck): mutated run specs, sweeps, prediction bodies, CSV uploads, Keras
-/// JSON documents and .keras archives. Every answer must be a 2xx, or a 4xx with a ProblemDetails body; never a 5xx,
-/// never a hang (each request has 30 s), and the service still answers afterwards. A failure prints the smallest
-/// input CsCheck found and the seed that reproduces it.
+/// JSON documents, .keras archives (their HDF5 weights entry included) and .weights.h5 files. Every answer must be a
+/// 2xx, or a 4xx with a ProblemDetails body; never a 5xx, never a hang (each request has 30 s), and the service still
+/// answers afterwards. A failure prints the smallest input CsCheck found and the seed that reproduces it.
 /// </summary>
 public sealed class FuzzTests(ITestOutputHelper output) : IDisposable
 {
@@ -170,6 +170,18 @@ public sealed class FuzzTests(ITestOutputHelper output) : IDisposable
             using var response = await client.PostAsync("/api/models/convert", form);
             await AssertHandledAsync(response, $"POST /api/models/convert with a mutated archive ({bytes.Length} bytes, seed {m.Seed})");
         });
+
+        // The same HDF5 weights on their own (a Keras 3 .weights.h5) beside the architecture, damaged as bytes.
+        var (config, weights) = Entries(archive);
+        Task<HttpResponseMessage> ConvertWeightsAsync(byte[] bytes) => client.PostAsync("/api/models/convert",
+            new MultipartFormDataContent { { new ByteArrayContent(bytes), "file", "model.weights.h5" }, { new StringContent(config), "architecture" } });
+        using (var whole = await ConvertWeightsAsync(weights)) Assert.Equal(HttpStatusCode.OK, whole.StatusCode);   // so the mutants reach the HDF5 reader
+        await RunAsync(".weights.h5 files", 500, async m =>
+        {
+            var bytes = Mutator.Hdf5(weights, new Random(m.Seed), m.Edits);
+            using var response = await ConvertWeightsAsync(bytes);
+            await AssertHandledAsync(response, $"POST /api/models/convert with a mutated .weights.h5 ({bytes.Length} bytes, seed {m.Seed})");
+        });
         await AssertStillUpAsync(client);
     }
 
@@ -181,6 +193,20 @@ public sealed class FuzzTests(ITestOutputHelper output) : IDisposable
     }
 
     private static string Corpus(string file) => File.ReadAllText(Path.Combine(CorpusFolder(), file));
+
+    /// <summary>An archive's config.json (as text) and model.weights.h5.</summary>
+    private static (string Config, byte[] Weights) Entries(byte[] archive)
+    {
+        using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(archive));
+        string Text(string name)
+        {
+            using var reader = new StreamReader(zip.GetEntry(name)!.Open());
+            return reader.ReadToEnd();
+        }
+        using var weights = new MemoryStream();
+        using (var s = zip.GetEntry(KerasArchive.WeightsEntry)!.Open()) s.CopyTo(weights);
+        return (Text(KerasArchive.ConfigEntry), weights.ToArray());
+    }
 
     /// <summary>The digits MLP as a .keras archive with weights (what KerasApiTests round-trips).</summary>
     private static byte[] DigitsArchive()

@@ -14,7 +14,8 @@ namespace TrainingService.Training.Tests.Keras;
 /// HDF5 files built to hurt the reader, inside a <c>.keras</c> archive and as legacy <c>.h5</c> files: links that name
 /// themselves or each other (PureHDF resolves a soft link by looking its path up, which resolves it again: without
 /// <see cref="Hdf5Guard"/> these tests overflow the stack and take the test host down), a group that contains itself,
-/// groups nested past the limit, an external link and a header continuation that loops. Each is refused as a
+/// groups nested past the limit, an external link, a header continuation that loops, and in h5py's old-style groups a
+/// soft link and a B-tree that is its own child. Each is refused as a
 /// <see cref="SpecException"/> at the archive entry or file, naming what it found. Files are written with PureHDF's
 /// writer and, where it will not write the structure, patched byte by byte as the HDF5 specification lays it out.
 /// </summary>
@@ -168,6 +169,132 @@ public class HostileHdf5Tests
         var error = Refusal(file);
 
         Assert.Contains("external link /layers/dense/vars/ext", error.Message);
+    }
+
+    [Fact]
+    public void HeaderContinuationThatLoopsBackToItself_IsRefused()
+    {
+        // Written byte by byte (HDF5 specification II.B, IV.A.1.b): a version 2 superblock whose root object header holds
+        // only a continuation message, to a continuation block whose only message continues into that same block.
+        var file = new List<byte>();
+        void Address(long a) => file.AddRange(BitConverter.GetBytes(a));
+        void Continuation(long at, long length)
+        {
+            file.AddRange([0x10, 16, 0, 0]);   // type, size (2 bytes), flags
+            Address(at);
+            Address(length);
+        }
+        file.AddRange([0x89, (byte)'H', (byte)'D', (byte)'F', 0x0d, 0x0a, 0x1a, 0x0a, 2, 8, 8, 0]);
+        Address(0);      // base address
+        Address(-1);     // no superblock extension
+        Address(108);    // end of file
+        Address(48);     // root object header
+        file.AddRange([0, 0, 0, 0]);   // checksum (not read)
+        file.AddRange("OHDR"u8.ToArray());
+        file.AddRange([2, 0, 20]);     // version, flags (a 1-byte chunk size), chunk size
+        Continuation(80, 28);
+        file.AddRange([0, 0, 0, 0]);
+        file.Add(0);                    // to offset 80
+        file.AddRange("OCHK"u8.ToArray());
+        Continuation(80, 28);
+        file.AddRange([0, 0, 0, 0]);
+        Assert.Equal(108, file.Count);
+
+        var e = Assert.Throws<SpecException>(() => KerasHdf5.ImportWeights([.. file], Config().Deserialize<JsonElement>(), weightsPath: "w.h5"));
+
+        Assert.Equal("w.h5", Assert.Single(e.Errors).Path);
+        Assert.Contains("continues its header into a block already read", e.Errors[0].Message);
+    }
+
+    /// <summary>
+    /// An HDF5 file as h5py writes them (superblock version 0, version 1 object headers, an old-style group: symbol
+    /// table message → version 1 B-tree → symbol table node, names in a local heap), written byte by byte (HDF5
+    /// specification II.A, III.A.1, III.B, III.D, IV.A.2.r). The root holds one entry named "loop": a soft link to
+    /// "/loop" (cache type 2, as h5py writes soft links), or none; the B-tree may name itself as its own child.
+    /// </summary>
+    private static byte[] OldStyleFile(bool softLink, bool treeLoop = false)
+    {
+        var file = new List<byte>();
+        void U64(long v) => file.AddRange(BitConverter.GetBytes(v));
+        void U32(int v) => file.AddRange(BitConverter.GetBytes(v));
+        void U16(int v) => file.AddRange(BitConverter.GetBytes((ushort)v));
+        const long Root = 96, Heap = 136, HeapData = 168, Tree = 200, Node = 248;
+        file.AddRange([0x89, (byte)'H', (byte)'D', (byte)'F', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0, 0, 8, 8, 0]);
+        U16(4);          // group leaf node K
+        U16(16);         // group internal node K
+        U32(0);          // consistency flags
+        U64(0);          // base address
+        U64(-1);         // no free-space information
+        U64(296);        // end of file
+        U64(-1);         // no driver information
+        U64(0);          // root symbol table entry: name offset, object header, cache type 1 with B-tree and heap
+        U64(Root);
+        U32(1);
+        U32(0);
+        U64(Tree);
+        U64(Heap);
+        file.AddRange([1, 0]);  // root object header, version 1: one message (symbol table), 24 bytes, padded to 8
+        U16(1);
+        U32(1);
+        U32(24);
+        U32(0);
+        U16(0x11);
+        U16(16);
+        U32(0);
+        U64(Tree);
+        U64(Heap);
+        file.AddRange("HEAP"u8.ToArray());
+        file.AddRange([0, 0, 0, 0]);
+        U64(32);         // data segment size
+        U64(-1);         // no free block
+        U64(HeapData);
+        file.AddRange(new byte[8]);                         // offset 0: ""
+        file.AddRange("loop\0\0\0\0"u8.ToArray());         // offset 8: the link's name
+        file.AddRange("/loop\0\0\0"u8.ToArray());           // offset 16: the soft link's value
+        file.AddRange(new byte[8]);
+        file.AddRange("TREE"u8.ToArray());
+        file.AddRange([0, (byte)(treeLoop ? 1 : 0)]);       // group node, level
+        U16(1);
+        U64(-1);
+        U64(-1);
+        U64(0);                                             // key, child, key
+        U64(treeLoop ? Tree : Node);
+        U64(8);
+        file.AddRange("SNOD"u8.ToArray());
+        file.AddRange([1, 0]);
+        U16(softLink ? 1 : 0);
+        U64(8);          // the entry: name offset, no object header, cache type 2 with the value's offset
+        U64(-1);
+        U32(2);
+        U32(0);
+        U32(16);
+        file.AddRange(new byte[12]);
+        Assert.Equal(296, file.Count);
+        return [.. file];
+    }
+
+    [Fact]
+    public void OldStyleGroup_AsH5pyWritesThem_WithoutLinks_IsOpened()
+    {
+        using var h5 = Hdf5Guard.Open(OldStyleFile(softLink: false), "f.h5");
+
+        Assert.Empty(h5.Read(root => root.Children().ToList()));
+    }
+
+    [Fact]
+    public void OldStyleGroup_WithASoftLinkNamingItself_IsRefused()
+    {
+        var e = Assert.Throws<SpecException>(() => Hdf5Guard.Open(OldStyleFile(softLink: true), "f.h5"));
+
+        Assert.Contains("soft link /loop", Assert.Single(e.Errors).Message);
+    }
+
+    [Fact]
+    public void OldStyleGroup_WhoseBTreeNamesItselfAsItsChild_IsRefused()
+    {
+        var e = Assert.Throws<SpecException>(() => Hdf5Guard.Open(OldStyleFile(softLink: false, treeLoop: true), "f.h5"));
+
+        Assert.Contains("reaches one of its nodes twice", Assert.Single(e.Errors).Message);
     }
 
     [Fact]

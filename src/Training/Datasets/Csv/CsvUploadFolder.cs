@@ -4,9 +4,10 @@ namespace TrainingService.Training.Datasets;
 /// reader never sees a partial upload.</summary>
 public sealed class CsvUploadFolder(string folder) : ICsvUploadBlobs
 {
-    public byte[]? Read(string id) => CsvUploadIds.IsValid(id) && File.Exists(PathOf(id)) ? File.ReadAllBytes(PathOf(id)) : null;
+    public async Task<byte[]?> ReadAsync(string id, CancellationToken ct) =>
+        CsvUploadIds.IsValid(id) && File.Exists(PathOf(id)) ? await File.ReadAllBytesAsync(PathOf(id), ct) : null;
 
-    public void Write(CsvUpload upload, byte[] bytes)
+    public async Task WriteAsync(CsvUpload upload, byte[] bytes, CancellationToken ct)
     {
         Directory.CreateDirectory(folder);
         var path = PathOf(upload.Id);
@@ -14,7 +15,7 @@ public sealed class CsvUploadFolder(string folder) : ICsvUploadBlobs
         var temp = Path.Combine(folder, $".{upload.Id}.{Guid.NewGuid():N}.part");
         try
         {
-            File.WriteAllBytes(temp, bytes);
+            await File.WriteAllBytesAsync(temp, bytes, ct);
             File.Move(temp, path, overwrite: true);
         }
         finally

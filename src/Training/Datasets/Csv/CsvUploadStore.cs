@@ -14,22 +14,22 @@ public sealed class CsvUploadStore(ICsvUploadBlobs blobs, long maxBytes, CsvLimi
             options.MaxUploadBytes, options.Csv) { }
 
     /// <summary>Checks and stores the bytes; throws <see cref="CsvException"/> (with line and column) when unusable.</summary>
-    public CsvUpload Store(byte[] bytes)
+    public async Task<CsvUpload> StoreAsync(byte[] bytes, CancellationToken ct)
     {
         var table = CsvParser.Parse(bytes, maxBytes, limits);
         CsvColumnInference.CheckNumericColumns(table);
         var upload = Describe(Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.Length, table);
-        blobs.Write(upload, bytes);
+        await blobs.WriteAsync(upload, bytes, ct);
         return upload;
     }
 
     /// <summary>The upload's size, rows and columns, or null when there is no such upload.</summary>
-    public CsvUpload? Describe(string id) =>
-        CsvUploadIds.IsValid(id) && blobs.Read(id) is { } bytes ? Describe(id, bytes.Length, CsvParser.Parse(bytes, maxBytes, limits)) : null;
+    public async Task<CsvUpload?> DescribeAsync(string id, CancellationToken ct) =>
+        CsvUploadIds.IsValid(id) && await blobs.ReadAsync(id, ct) is { } bytes ? Describe(id, bytes.Length, CsvParser.Parse(bytes, maxBytes, limits)) : null;
 
     /// <summary>The parsed upload, or null when there is no such upload.</summary>
-    public CsvTable? Open(string id) =>
-        CsvUploadIds.IsValid(id) && blobs.Read(id) is { } bytes ? CsvParser.Parse(bytes, maxBytes, limits) : null;
+    public async Task<CsvTable?> OpenAsync(string id, CancellationToken ct) =>
+        CsvUploadIds.IsValid(id) && await blobs.ReadAsync(id, ct) is { } bytes ? CsvParser.Parse(bytes, maxBytes, limits) : null;
 
     private static CsvUpload Describe(string id, long size, CsvTable table) =>
         new(id, size, table.Rows.Count, CsvColumnInference.Infer(table));

@@ -5,8 +5,8 @@ namespace TrainingService.Training.Datasets;
 public interface ICsvUploadBlobs
 {
     /// <summary>The bytes of upload <paramref name="id"/>, or null when there is none (or the caller may not see it).</summary>
-    byte[]? Read(string id);
+    Task<byte[]?> ReadAsync(string id, CancellationToken ct);
 
     /// <summary>Keeps <paramref name="bytes"/> under <paramref name="upload"/>'s id; storing the same id again changes nothing.</summary>
-    void Write(CsvUpload upload, byte[] bytes);
+    Task WriteAsync(CsvUpload upload, byte[] bytes, CancellationToken ct);
 }
