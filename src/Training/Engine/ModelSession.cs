@@ -28,7 +28,7 @@ public sealed partial class ModelSession : IDisposable
     public bool FuseOptimizer { get; set; } = true;
 
     /// <summary>The memory layout the model's convolutions compute in (<see cref="Layers.ConvolutionLayout.ChannelsLast"/>,
-    /// the default, measured fastest); set before the first fit, for comparisons.</summary>
+    /// the default; see docs/benchmarks.md section 2); set before the first fit, for comparisons.</summary>
     public ConvolutionLayout ConvolutionLayout
     {
         get;

@@ -2,7 +2,8 @@ namespace TrainingService.Training.Layers;
 
 /// <summary>The memory layout a convolution (Conv1D/2D/3D) computes in. Tensors between layers are always Keras's
 /// channels-last ones; this is only what libtorch is handed. Measured in docs/benchmarks.md, section 2
-/// (<c>EngineBench cnn --layouts</c>); <see cref="ChannelsLast"/> was the fastest.</summary>
+/// (<c>EngineBench cnn --layouts</c>): <see cref="ChannelsFirst"/> was 1.1–3.6× slower than the default, and
+/// <see cref="ChannelsLastKernels"/> showed no repeatable difference.</summary>
 public enum ConvolutionLayout
 {
     /// <summary>The channels-last input passed as its channels-first permuted view, which is libtorch's channels_last
