@@ -11,8 +11,9 @@ namespace TrainingService.Training.Tests.Engine;
 /// buffers) and without. SGD, not Adam: Adam's first steps move every weight by about the learning rate whatever its
 /// gradient's size, so a gradient that is zero up to rounding would make a difference of a whole step.
 /// <see cref="ConvolutionLayout.ChannelsFirst"/> is left out: on the 2-core AMD EPYC (AVX-512) build machine LibTorch
-/// 2.10's float32 convolution computes wrong input gradients from a dense channels-first input for this model (NaN
-/// losses by epoch 3 with 3x3 "same" kernels; see the next test for 2x2 ones), while the channels-last view is right.</summary>
+/// 2.10's float32 convolution computes wrong input gradients from a dense channels-first input with few channels, as this
+/// model's second convolution has (losses 0.2-0.4 % off; NaN by epoch 3 with a 3x3 kernel and momentum), while the
+/// channels-last view is right: see the next test.</summary>
 public class ConvolutionLayoutTests
 {
     private const string Cnn = """
