@@ -5,6 +5,7 @@ using TrainingService.Bench;
 using TrainingService.Training.Data;
 using TrainingService.Training.Datasets.Formats;
 using TrainingService.Training.Engine;
+using TrainingService.Training.Layers;
 using static TorchSharp.torch;
 
 // Seconds per epoch of the three reference models: a hand-written TorchSharp loop (A) against the engine's fit with its
@@ -12,9 +13,12 @@ using static TorchSharp.torch;
 // count. Run from a copy of the build output whose libLibTorchSharp.so is the counting stand-in
 // (bench/NativeCallCounter/make-shim.sh), it also prints TorchSharp's native calls per training step. For the CNN it also
 // measures SGEMM (torch.mm of 2048² float32, three products per repeat) and prints the CNN's achieved GFLOP/s as a fraction
-// of it, by wall clock and per CPU second. With --policy: the engine at 1 thread, at N threads and
+// of it, by wall clock and per CPU second. With --layouts: the engine's epoch with each ConvolutionLayout (channels-last
+// view, dense channels-first copy, channels-last kernels too), interleaved per repeat. With --conv-layouts: the CNN's
+// forward and backward alone in those layouts (torch.nn.functional), interleaved every --steps steps. With --policy: the engine at 1 thread, at N threads and
 // with the measured thread policy (ThreadPolicy), interleaved per repeat. Usage:
-//   dotnet run -c Release --project bench/EngineBench -- [mlp|cnn|lstm ...] [--repeats N] [--samples N] [--threads N] [--policy]
+//   dotnet run -c Release --project bench/EngineBench -- [mlp|cnn|lstm ...] [--repeats N] [--samples N] [--threads N] [--policy | --layouts]
+//   dotnet run -c Release --project bench/EngineBench -- --conv-layouts [--repeats N] [--steps N] [--threads N]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 OpenMpWaits.SleepWhenIdle(); // as the service does, before libtorch loads
 var models = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).DefaultIfEmpty("all").ToList();
@@ -48,10 +52,33 @@ if (args.Contains("--optimizer-step"))
     }
     return;
 }
+if (args.Contains("--conv-layouts"))
+{
+    var layoutSteps = Option("--steps", 50);
+    Console.WriteLine($"threads {threads}; CNN forward + backward alone (batch 64), ms per step (wall / CPU), median of {repeats} rounds, each {layoutSteps} steps of every layout in turn");
+    var runs = ConvLayouts.Compare(repeats, layoutSteps);
+    var baseCpu = Median(runs[0].Select(t => t.CpuMs).ToList());
+    var baseWall = Median(runs[0].Select(t => t.WallMs).ToList());
+    Console.WriteLine("| layout | wall ms | CPU ms | wall / engine's | CPU / engine's | every run (wall/CPU) |");
+    Console.WriteLine("|---|---|---|---|---|---|");
+    for (var v = 0; v < runs.Length; v++)
+    {
+        var (wall, cpuMs) = (Median(runs[v].Select(t => t.WallMs).ToList()), Median(runs[v].Select(t => t.CpuMs).ToList()));
+        Console.WriteLine($"| {ConvLayouts.Variants[v].Name} | {wall:F2} | {cpuMs:F2} | {wall / baseWall:F3} | {cpuMs / baseCpu:F3} | {string.Join(", ", runs[v].Select(t => $"{t.WallMs:F0}/{t.CpuMs:F0}"))} |");
+    }
+    return;
+}
 var root = AppContext.BaseDirectory;
 while (!File.Exists(Path.Combine(root, "TrainingService.sln"))) root = Path.GetDirectoryName(root)!;
 Console.WriteLine($"threads {threads}, repeats {repeats}, CPU {CpuModel()}");
-if (policy)
+var layouts = args.Contains("--layouts");
+if (layouts)
+{
+    Console.WriteLine($"engine epoch per convolution layout (ModelSession.ConvolutionLayout), interleaved per repeat; medians of {repeats}");
+    Console.WriteLine("| model | samples | layout | wall s/epoch | CPU s/epoch | wall / ChannelsLast | CPU / ChannelsLast | every run (wall/CPU s) |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|");
+}
+else if (policy)
 {
     Console.WriteLine($"| model | samples | batch | 1 thread s/epoch | {threads} threads s/epoch | policy s/epoch | policy chose (mean ms/step) | policy / best fixed |");
     Console.WriteLine("|---|---|---|---|---|---|---|---|");
@@ -84,6 +111,36 @@ foreach (var model in models)
         var best = Math.Min(Median(one), Median(many));
         Console.WriteLine($"| {model} ({source}) | {n} | {plan.BatchSize} | {Median(one):F2} | {Median(many):F2} | {Median(chosen):F2} | {string.Join("; ", choices)} | {Median(chosen) / best:F3} |");
         Console.WriteLine($"  every run: 1 thread {string.Join(", ", one.Select(v => v.ToString("F2")))}; {threads} threads {string.Join(", ", many.Select(v => v.ToString("F2")))}; policy {string.Join(", ", chosen.Select(v => v.ToString("F2")))}");
+        continue;
+    }
+    if (layouts)
+    {
+        // The engine's epoch with each convolution layout, interleaved per repeat; wall and this process's CPU seconds.
+        var kinds = Enum.GetValues<ConvolutionLayout>();
+        var times = kinds.Select(_ => new List<(double Wall, double Cpu)>()).ToArray();
+        var me = System.Diagnostics.Process.GetCurrentProcess();
+        for (var r = -1; r < repeats; r++) // -1: a warm-up of each layout, not counted
+        {
+            for (var k = 0; k < kinds.Length; k++)
+            {
+                using var session = ModelSession.Create(plan);
+                session.ConvolutionLayout = kinds[k];
+                using var data = new ArrayDataset([x.alias()], [y.alias()], new Scale(1 / 255.0));
+                me.Refresh();
+                var cpuBefore = me.TotalProcessorTime;
+                var clock = Stopwatch.StartNew();
+                session.Fit(data, null, null, CancellationToken.None);
+                var wall = clock.Elapsed.TotalSeconds;
+                me.Refresh();
+                if (r >= 0) times[k].Add((wall, (me.TotalProcessorTime - cpuBefore).TotalSeconds));
+            }
+        }
+        var (wall0, cpu0) = (Median(times[0].Select(t => t.Wall).ToList()), Median(times[0].Select(t => t.Cpu).ToList()));
+        foreach (var (kind, k) in kinds.Select((kind, k) => (kind, k)))
+        {
+            var (wall, cpuSeconds) = (Median(times[k].Select(t => t.Wall).ToList()), Median(times[k].Select(t => t.Cpu).ToList()));
+            Console.WriteLine($"| {model} | {n} | {kind} | {wall:F3} | {cpuSeconds:F3} | {wall / wall0:F3} | {cpuSeconds / cpu0:F3} | {string.Join(", ", times[k].Select(t => $"{t.Wall:F2}/{t.Cpu:F2}"))} |");
+        }
         continue;
     }
     (double Seconds, ThreadChoice Choice) EngineEpoch(ThreadPolicy threadPolicy)

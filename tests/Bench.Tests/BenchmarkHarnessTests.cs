@@ -21,6 +21,8 @@ public sealed class BenchmarkHarnessTests : IDisposable
 
         Assert.Contains("## Machine", markdown);
         Assert.Contains("GFLOP/s", markdown);
+        Assert.Contains("Measured SGEMM on this machine", markdown);
+        Assert.Contains("B % of measured SGEMM", markdown);
         foreach (var model in new[] { "MNIST MLP", "CIFAR-10 CNN", "IMDB Embedding" }) Assert.Contains(model, markdown);
         Assert.Contains("| mlp: engine fit ≤ 1.05× hand-written (each at its faster fixed count) |", markdown);
         Assert.Contains("| mlp: measured thread policy ≤ 1.05× the engine's best fixed count |", markdown);

@@ -27,6 +27,18 @@ public sealed partial class ModelSession : IDisposable
     /// <see cref="Optimizers.Optimizer.Fuse"/>); false keeps one update per parameter, for comparisons.</summary>
     public bool FuseOptimizer { get; set; } = true;
 
+    /// <summary>The memory layout the model's convolutions compute in (<see cref="Layers.ConvolutionLayout.ChannelsLast"/>,
+    /// the default; see docs/benchmarks.md section 2); set before the first fit, for comparisons.</summary>
+    public ConvolutionLayout ConvolutionLayout
+    {
+        get;
+        set
+        {
+            field = value;
+            foreach (var conv in _model.modules().OfType<ConvModule>()) conv.UseLayout(value);
+        }
+    }
+
     /// <summary>The layers whose weights came from elsewhere (a .keras archive, another run): their adapted statistics
     /// are kept, as in Keras, where adapt is a separate call; the others adapt before training.</summary>
     private readonly HashSet<string> _loadedLayers = new(StringComparer.Ordinal);

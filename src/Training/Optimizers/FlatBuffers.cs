@@ -61,9 +61,18 @@ internal sealed class FlatBuffers : IDisposable
         for (var i = 0; i < views.Length; i++)
         {
             using var segment = flat.narrow(0, offsets[i], parameters[i].numel());
-            views[i] = segment.view(parameters[i].shape).DetachFromDisposeScope();
+            views[i] = (parameters[i].is_contiguous() ? segment.view(parameters[i].shape) : InMemoryOrder(segment, parameters[i])).DetachFromDisposeScope();
         }
         return views;
+    }
+
+    /// <summary>A view of <paramref name="segment"/> shaped like <paramref name="p"/> and laid out in its memory order (a
+    /// dense parameter in another order, such as a channels_last convolution kernel: see ConvolutionLayout).</summary>
+    private static Tensor InMemoryOrder(Tensor segment, Tensor p)
+    {
+        var order = Enumerable.Range(0, (int)p.ndim).OrderByDescending(d => p.stride(d)).ToArray();
+        using var dense = segment.view(order.Select(d => p.shape[d]).ToArray());
+        return dense.permute(Enumerable.Range(0, order.Length).Select(d => (long)Array.IndexOf(order, d)).ToArray());
     }
 
     /// <summary>Moves the parameters and the gradients a backward pass left on them into flat buffers. Returns null, and
