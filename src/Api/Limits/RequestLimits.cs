@@ -7,7 +7,8 @@ using TrainingService.Api.Security;
 namespace TrainingService.Api.Limits;
 
 /// <summary>
-/// Request rates per principal (ASP.NET Core's RateLimiter, a fixed window per owner and policy), a bound on
+/// Request rates per principal (ASP.NET Core's RateLimiter, a fixed window per owner and policy counted for the whole
+/// cluster in the database: <see cref="SharedWindowRateLimiter"/>), a bound on
 /// concurrent multipart uploads per node, and a timeout on every request. A refusal is a 429 ProblemDetails naming the
 /// limit and its value, with Retry-After.
 /// </summary>
@@ -30,12 +31,15 @@ public static class RequestLimits
         builder.Services.Configure<RequestLimitOptions>(section);
         builder.Services.Configure<QuotaOptions>(builder.Configuration.GetSection(QuotaOptions.Section));
         builder.Services.AddScoped<Quotas>();
+        builder.Services.AddSingleton<SharedRateWindows>();
         var options = section.Get<RequestLimitOptions>() ?? new RequestLimitOptions();
 
         builder.Services.AddRateLimiter(o =>
         {
-            o.AddPolicy(Submissions, context => PerOwner(context, Submissions, options.SubmissionsPerMinute));
-            o.AddPolicy(Predictions, context => PerOwner(context, Predictions, options.PredictionsPerMinute));
+            // Submissions are rare and each one counts: one permit per claim. Predictions come by the thousand a second:
+            // a node claims a hundredth of the limit at a time, so the database sees a few writes a second.
+            o.AddPolicy(Submissions, context => PerOwner(context, Submissions, options.SubmissionsPerMinute, chunk: 1));
+            o.AddPolicy(Predictions, context => PerOwner(context, Predictions, options.PredictionsPerMinute, PredictionChunk(options.PredictionsPerMinute)));
             // Uploads are bounded per node whoever sends them: memory, not fairness, is what they exhaust.
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsUpload(context.Request)
                 ? RateLimitPartition.GetConcurrencyLimiter(Uploads, _ => new ConcurrencyLimiterOptions { PermitLimit = Math.Max(1, options.MaxConcurrentUploads), QueueLimit = 0 })
@@ -66,14 +70,13 @@ public static class RequestLimits
         return app;
     }
 
-    private static RateLimitPartition<string> PerOwner(HttpContext context, string policy, int perMinute) => perMinute <= 0
+    /// <summary>Permits a node claims from the shared prediction window at a time.</summary>
+    public static int PredictionChunk(int perMinute) => Math.Max(1, perMinute / 100);
+
+    private static RateLimitPartition<string> PerOwner(HttpContext context, string policy, int perMinute, int chunk) => perMinute <= 0
         ? RateLimitPartition.GetNoLimiter("")
-        : RateLimitPartition.GetFixedWindowLimiter(context.User.Owner() ?? "", _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = perMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        });
+        : RateLimitPartition.Get(context.User.Owner() ?? "", owner => new SharedWindowRateLimiter(
+            context.RequestServices.GetRequiredService<SharedRateWindows>(), owner, policy, perMinute, chunk));
 
     private static bool IsUpload(HttpRequest request) =>
         HttpMethods.IsPost(request.Method) && request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true;
