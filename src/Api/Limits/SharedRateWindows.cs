@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using TrainingService.Persistence;
 
@@ -21,6 +23,12 @@ public sealed class SharedRateWindows(IDbContextFactory<TrainingDbContext> dbs, 
 
     /// <summary>True while the database failed recently: limiters then count in this node's memory only.</summary>
     public bool Unavailable => DateTimeOffset.UtcNow.UtcTicks < Volatile.Read(ref _unavailableUntilTicks);
+
+    /// <summary>The owner as <c>rate_windows</c> stores it (at most 64 characters): a longer one (a token's subject may
+    /// be) is cut and completed with a hash, so it cannot make the UPSERT fail and push the node to its local limits.</summary>
+    public static string OwnerKey(string owner) => owner.Length <= 64
+        ? owner
+        : string.Concat(owner.AsSpan(0, 31), "#", Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(owner))).AsSpan(0, 32));
 
     /// <summary>The start (Unix seconds) of the window holding <paramref name="now"/>.</summary>
     public static long WindowStart(DateTimeOffset now) => now.ToUnixTimeSeconds() / (long)Window.TotalSeconds * (long)Window.TotalSeconds;

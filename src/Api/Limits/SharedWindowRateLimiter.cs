@@ -15,6 +15,7 @@ namespace TrainingService.Api.Limits;
 /// ASP.NET Core's middleware follows a refused attempt with <see cref="RateLimiter.AcquireAsync"/>, which claims.</remarks>
 public sealed class SharedWindowRateLimiter(SharedRateWindows windows, string owner, string policy, int limit, int chunk) : RateLimiter
 {
+    private readonly string _owner = SharedRateWindows.OwnerKey(owner);
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _claiming = new(1, 1);
     private long _window = long.MinValue;
@@ -51,7 +52,7 @@ public sealed class SharedWindowRateLimiter(SharedRateWindows windows, string ow
             if (TryTake(now, permitCount) is { } refilled) return refilled;
             var window = SharedRateWindows.WindowStart(now);
             var wanted = Math.Max(chunk, permitCount);
-            var granted = await windows.ClaimAsync(owner, policy, window, wanted, limit, cancellationToken);
+            var granted = await windows.ClaimAsync(_owner, policy, window, wanted, limit, cancellationToken);
             if (granted is null) return Local().AttemptAcquire(permitCount);
             lock (_gate)
             {
