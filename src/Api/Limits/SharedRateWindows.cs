@@ -18,6 +18,10 @@ public sealed class SharedRateWindows(IDbContextFactory<TrainingDbContext> dbs, 
     /// again, so a database that is down costs one slow request per interval, not every request.</summary>
     public static readonly TimeSpan RetryDatabaseAfter = TimeSpan.FromSeconds(10);
 
+    /// <summary>Longest a claim may take before the node treats the database as unavailable: requests wait on a claim,
+    /// and a database that does not answer (PostgreSQL's connect timeout is 15 s) must not hold them that long.</summary>
+    public static readonly TimeSpan ClaimTimeout = TimeSpan.FromSeconds(2);
+
     private long _cleanedWindow = long.MinValue;
     private long _unavailableUntilTicks;
 
@@ -41,9 +45,11 @@ public sealed class SharedRateWindows(IDbContextFactory<TrainingDbContext> dbs, 
     public async Task<int?> ClaimAsync(string owner, string policy, long windowStart, int wanted, int limit, CancellationToken ct)
     {
         if (Unavailable) return null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(ClaimTimeout);
         try
         {
-            await using var db = await dbs.CreateDbContextAsync(ct);
+            await using var db = await dbs.CreateDbContextAsync(timeout.Token);
             // Atomic on both providers (SQLite has had UPSERT ... RETURNING since 3.35): concurrent nodes each see the
             // total including their own claim, so the permits granted across the cluster never pass the limit.
             var claimed = (await db.Database.SqlQuery<long>($"""
@@ -52,12 +58,12 @@ public sealed class SharedRateWindows(IDbContextFactory<TrainingDbContext> dbs, 
                 ON CONFLICT ("Owner", "Policy", "WindowStart")
                 DO UPDATE SET "Claimed" = rate_windows."Claimed" + excluded."Claimed"
                 RETURNING "Claimed" AS "Value"
-                """).ToListAsync(ct)).Single();
-            await CleanUpAsync(db, windowStart, ct);
+                """).ToListAsync(timeout.Token)).Single();
+            await CleanUpAsync(db, windowStart, timeout.Token);
             var before = claimed - wanted;
             return (int)Math.Clamp(limit - before, 0, wanted);
         }
-        catch (Exception e) when ((e is DbException or InvalidOperationException or TimeoutException) && !ct.IsCancellationRequested)
+        catch (Exception e) when ((e is DbException or InvalidOperationException or TimeoutException or OperationCanceledException) && !ct.IsCancellationRequested)
         {
             Volatile.Write(ref _unavailableUntilTicks, (DateTimeOffset.UtcNow + RetryDatabaseAfter).UtcTicks);
             log.LogWarning(e, "Rate limits could not be counted in the database; for the next {Seconds} s this node limits each " +
