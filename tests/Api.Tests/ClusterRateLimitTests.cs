@@ -125,7 +125,7 @@ public class ClusterRateLimitTests : IDisposable
         await AssertTooManyAsync(lastRefusal!, "Requests:PredictionsPerMinute", Predictions);
         lastRefusal!.Dispose();
         // Claims stop once the window is spent: at most one more chunk per node went to the database.
-        var chunk = RequestLimits.PredictionChunk(Predictions);
+        var chunk = RequestLimits.Chunk(Predictions);
         Assert.Equal(2, chunk);
         Assert.InRange(Claimed("team-a", RequestLimits.Predictions), Predictions, Predictions + 2 * chunk);
         // One database write per chunk, not per request (a claim cut short counts too, hence one more per node).

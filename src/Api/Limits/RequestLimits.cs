@@ -31,21 +31,19 @@ public static class RequestLimits
         builder.Services.Configure<RequestLimitOptions>(section);
         builder.Services.Configure<QuotaOptions>(builder.Configuration.GetSection(QuotaOptions.Section));
         builder.Services.AddScoped<Quotas>();
-        builder.Services.AddSingleton<SharedRateWindows>();
         var options = section.Get<RequestLimitOptions>() ?? new RequestLimitOptions();
 
         builder.Services.AddRateLimiter(o =>
         {
-            // Submissions are rare and each one counts: one permit per claim. Predictions come by the thousand a second:
-            // a node claims a hundredth of the limit at a time, so the database sees a few writes a second.
-            o.AddPolicy(Submissions, context => PerOwner(context, Submissions, options.SubmissionsPerMinute, chunk: 1));
-            o.AddPolicy(Predictions, context => PerOwner(context, Predictions, options.PredictionsPerMinute, PredictionChunk(options.PredictionsPerMinute)));
+            o.AddPolicy(Submissions, context => PerOwner(context, Submissions, options.SubmissionsPerMinute));
+            o.AddPolicy(Predictions, context => PerOwner(context, Predictions, options.PredictionsPerMinute));
             // Uploads are bounded per node whoever sends them: memory, not fairness, is what they exhaust.
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context => IsUpload(context.Request)
                 ? RateLimitPartition.GetConcurrencyLimiter(Uploads, _ => new ConcurrencyLimiterOptions { PermitLimit = Math.Max(1, options.MaxConcurrentUploads), QueueLimit = 0 })
                 : RateLimitPartition.GetNoLimiter(""));
             o.OnRejected = (context, ct) => RejectAsync(context, options, ct);
         });
+        builder.Services.AddSingleton<SharedRateWindows>();
 
         builder.Services.AddRequestTimeouts(o =>
         {
@@ -70,13 +68,17 @@ public static class RequestLimits
         return app;
     }
 
-    /// <summary>Permits a node claims from the shared prediction window at a time.</summary>
-    public static int PredictionChunk(int perMinute) => Math.Max(1, perMinute / 100);
+    /// <summary>
+    /// Permits a node claims from a shared window at a time: a hundredth of the limit, at least one. Submissions at
+    /// their default (60) take one per request, so each one counts exactly; predictions at theirs (600,000) come by
+    /// the thousand a second, and a node claiming 6,000 at a time sends the database a few writes a second.
+    /// </summary>
+    public static int Chunk(int perMinute) => Math.Max(1, perMinute / 100);
 
-    private static RateLimitPartition<string> PerOwner(HttpContext context, string policy, int perMinute, int chunk) => perMinute <= 0
+    private static RateLimitPartition<string> PerOwner(HttpContext context, string policy, int perMinute) => perMinute <= 0
         ? RateLimitPartition.GetNoLimiter("")
         : RateLimitPartition.Get(context.User.Owner() ?? "", owner => new SharedWindowRateLimiter(
-            context.RequestServices.GetRequiredService<SharedRateWindows>(), owner, policy, perMinute, chunk));
+            context.RequestServices.GetRequiredService<SharedRateWindows>(), owner, policy, perMinute, Chunk(perMinute)));
 
     private static bool IsUpload(HttpRequest request) =>
         HttpMethods.IsPost(request.Method) && request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true;
