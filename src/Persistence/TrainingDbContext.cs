@@ -26,6 +26,7 @@ public class TrainingDbContext : DbContext
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
     public DbSet<DatasetUpload> DatasetUploads => Set<DatasetUpload>();
+    public DbSet<Limits.RateWindow> RateWindows => Set<Limits.RateWindow>();
 
     /// <summary>
     /// When set, runs, sweeps and uploads of other owners do not exist for this context: queries, updates and deletes all

@@ -1,7 +1,7 @@
 namespace TrainingService.Api.Limits;
 
-/// <summary><c>Requests</c>: how much one node lets callers ask of it. Every counter is kept per node (in memory),
-/// so behind a load balancer a principal's effective rate is the limit times the number of api nodes.</summary>
+/// <summary><c>Requests</c>: how much callers may ask. The per-principal rates hold for the whole cluster (counted in the
+/// shared database, see <see cref="SharedWindowRateLimiter"/>); the upload bound is per node.</summary>
 public sealed class RequestLimitOptions
 {
     public const string Section = "Requests";

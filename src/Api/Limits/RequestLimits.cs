@@ -7,7 +7,8 @@ using TrainingService.Api.Security;
 namespace TrainingService.Api.Limits;
 
 /// <summary>
-/// Request rates per principal (ASP.NET Core's RateLimiter, a fixed window per owner and policy), a bound on
+/// Request rates per principal (ASP.NET Core's RateLimiter, a fixed window per owner and policy counted for the whole
+/// cluster in the database: <see cref="SharedWindowRateLimiter"/>), a bound on
 /// concurrent multipart uploads per node, and a timeout on every request. A refusal is a 429 ProblemDetails naming the
 /// limit and its value, with Retry-After.
 /// </summary>
@@ -42,6 +43,7 @@ public static class RequestLimits
                 : RateLimitPartition.GetNoLimiter(""));
             o.OnRejected = (context, ct) => RejectAsync(context, options, ct);
         });
+        builder.Services.AddSingleton<SharedRateWindows>();
 
         builder.Services.AddRequestTimeouts(o =>
         {
@@ -66,14 +68,17 @@ public static class RequestLimits
         return app;
     }
 
+    /// <summary>
+    /// Permits a node claims from a shared window at a time: a hundredth of the limit, at least one. Submissions at
+    /// their default (60) take one per request, so each one counts exactly; predictions at theirs (600,000) come by
+    /// the thousand a second, and a node claiming 6,000 at a time sends the database a few writes a second.
+    /// </summary>
+    public static int Chunk(int perMinute) => Math.Max(1, perMinute / 100);
+
     private static RateLimitPartition<string> PerOwner(HttpContext context, string policy, int perMinute) => perMinute <= 0
         ? RateLimitPartition.GetNoLimiter("")
-        : RateLimitPartition.GetFixedWindowLimiter(context.User.Owner() ?? "", _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = perMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        });
+        : RateLimitPartition.Get(context.User.Owner() ?? "", owner => new SharedWindowRateLimiter(
+            context.RequestServices.GetRequiredService<SharedRateWindows>(), owner, policy, perMinute, Chunk(perMinute)));
 
     private static bool IsUpload(HttpRequest request) =>
         HttpMethods.IsPost(request.Method) && request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true;

@@ -51,6 +51,29 @@ namespace TrainingService.Persistence.Migrations
                     b.ToTable("dataset_uploads", (string)null);
                 });
 
+            modelBuilder.Entity("TrainingService.Persistence.Limits.RateWindow", b =>
+                {
+                    b.Property<string>("Owner")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Policy")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Claimed")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Owner", "Policy", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("rate_windows", (string)null);
+                });
+
             modelBuilder.Entity("TrainingService.Persistence.Runs.EpochMetric", b =>
                 {
                     b.Property<Guid>("RunId")

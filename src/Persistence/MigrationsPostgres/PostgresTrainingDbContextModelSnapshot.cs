@@ -56,6 +56,29 @@ namespace TrainingService.Persistence.MigrationsPostgres
                     b.ToTable("dataset_uploads", (string)null);
                 });
 
+            modelBuilder.Entity("TrainingService.Persistence.Limits.RateWindow", b =>
+                {
+                    b.Property<string>("Owner")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Policy")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<long>("WindowStart")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Claimed")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Owner", "Policy", "WindowStart");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("rate_windows", (string)null);
+                });
+
             modelBuilder.Entity("TrainingService.Persistence.Runs.EpochMetric", b =>
                 {
                     b.Property<Guid>("RunId")
