@@ -95,6 +95,18 @@ public sealed class ThreadPolicyTests : IDisposable
     }
 
     [Fact]
+    public void Trial_SlowSteps_AreTimedOneAtATime()
+    {
+        // An LSTM-sized step: one step is a block, so the trial spends one step, not four, at the slower count.
+        var run = new SteppedTrial(ThreadPolicy.Measured(2), ms: threads => threads == 1 ? 240 : 165);
+        run.Steps(3);
+        Assert.Null(run.Trial.Choice);
+        run.Steps(1);
+        Assert.Equal(2, run.Trial.Choice!.Threads);
+        Assert.Equal(2, get_num_threads());
+    }
+
+    [Fact]
     public void Trial_CloseCounts_RunsEveryRoundAndKeepsTheFaster()
     {
         var run = new SteppedTrial(ThreadPolicy.Measured(4), ms: threads => threads == 1 ? 5 : 4.5);
