@@ -59,7 +59,14 @@ export async function runPage(main, _params, id) {
       h('button', { class: 'danger', onclick: remove }, 'Delete run')].filter(Boolean));
   }
   async function cancel() {
-    try { run = await send('POST', `/api/runs/${id}/cancel`); message.replaceChildren(h('p', {}, 'Cancel requested.')); renderActions(); }
+    try {
+      const answer = await send('POST', `/api/runs/${id}/cancel`);
+      // The event stream may have reported the end before this answer arrived: a stale "running" must not bring the
+      // Cancel button back under a "cancelled" title.
+      if (!TERMINAL.includes(run.status)) run = answer;
+      message.replaceChildren(h('p', {}, 'Cancel requested.'));
+      renderActions();
+    }
     catch (e) { message.replaceChildren(errorBox(e)); }
   }
   async function remove() {
