@@ -6,18 +6,17 @@ namespace TrainingService.Training.Engine;
 /// How many libtorch intra-op threads a fit uses. A constant cannot be right everywhere: a small-batch MLP on a 2-core
 /// AVX2 machine ran 2.3× slower with 2 threads than with 1 (per-op fork/join costs more than the work it splits), while
 /// its CNN and LSTM ran 1.5× faster with 2, and on an AVX-512 Xeon 2 threads won for all three. So unless the count is
-/// configured (<see cref="Fixed"/>), a fit measures: it alternates blocks of real training steps at 1 and at
-/// <see cref="Max"/> threads and keeps the faster by mean step time. Not the median: on a loaded machine one thread's
-/// typical step was the faster (0.6 against 1.3 ms) while its epoch was 10× slower, all of it in rare long steps; the
-/// mean counts them.
+/// configured (<see cref="Fixed"/>), a fit measures: it times real training steps at 1 and at <see cref="Max"/> threads
+/// and keeps the faster by mean step time. Not the median: on a loaded machine one thread's typical step was the faster
+/// (0.6 against 1.3 ms) while its epoch was 10× slower, all of it in rare long steps; the mean counts them.
 /// <list type="bullet">
-/// <item>A block is at least <see cref="MinBlockMs"/> of work and <see cref="StepsPerBlock"/> steps, so a sub-millisecond
-/// step is not judged on a few samples of the scheduler's noise; a block that reached <see cref="LongBlockMs"/> ends
-/// sooner, so a slow step (an LSTM's 200 ms) is not repeated at the slower count: on a 20-step epoch, four such steps
-/// cost 9 % of the epoch.</item>
-/// <item>After the first round the trial stops when one candidate is clearly faster (<see cref="ClearMargin"/>): the
-/// slower setting's steps are the trial's cost, and a slow LSTM step should not be repeated to confirm a 1.5× gap.
-/// Otherwise it runs up to <see cref="MaxRounds"/> rounds.</item>
+/// <item>The counts alternate step by step, not in blocks: on a shared VM whole seconds ran 3× slower, and a block of
+/// one count that fell in such a burst made the other look clearly faster (a CNN was trained at its slower count).</item>
+/// <item>Each count needs <see cref="MinSteps"/> steps and <see cref="MinMs"/> of work before anything is decided, so a
+/// sub-millisecond step is not judged on a few samples of the scheduler's noise, or <see cref="LongMs"/> of work, so a
+/// slow step (an LSTM's 200 ms) is timed once per count: four at the slower count cost 9 % of a 20-step epoch.</item>
+/// <item>Then the trial stops when one count is faster by <see cref="ClearMargin"/>; otherwise it goes on until each
+/// count has <see cref="Rounds"/> times that much, and keeps the lower mean.</item>
 /// <item>The choice is measured again every <see cref="RemeasureAfter"/> of training: a machine's load changes, and a
 /// choice made in a noisy moment costs at most that long.</item>
 /// </list>
@@ -29,11 +28,11 @@ public sealed record ThreadPolicy(int? Fixed, int Max)
 {
     /// <summary>Warm-up steps before timing (first-touch allocations, lazily built kernels).</summary>
     public const int WarmupSteps = 2;
-    public const int StepsPerBlock = 4;
-    public const double MinBlockMs = 10;
-    public const double LongBlockMs = 100;
-    public const int MaxRounds = 3;
-    /// <summary>A candidate whose mean step is this many times faster than every other wins after one round.</summary>
+    public const int MinSteps = 4;
+    public const double MinMs = 10;
+    public const double LongMs = 100;
+    public const int Rounds = 3;
+    /// <summary>A count whose mean step is this many times faster than the other's wins as soon as both are timed enough.</summary>
     public const double ClearMargin = 1.25;
 
     /// <summary>Training time after which the choice is measured again.</summary>
@@ -63,8 +62,7 @@ internal sealed class ThreadTrial
     private readonly Dictionary<int, List<double>> _times = [];
     private readonly List<int> _choices = [];
     private long _stepStarted, _decidedAt;
-    private int _trialStep, _blockIndex, _blockSteps, _current;
-    private double _blockMs;
+    private int _trialStep, _current;
     private bool _measuring;
 
     public ThreadTrial(ThreadPolicy policy)
@@ -85,9 +83,9 @@ internal sealed class ThreadTrial
     {
         if (_candidates.Length == 0) return;
         if (!_measuring && _policy.Time.GetElapsedTime(_decidedAt) >= _policy.RemeasureAfter) Begin();
-        if (_measuring && _trialStep >= ThreadPolicy.WarmupSteps && _blockSteps == 0)
+        if (_measuring && _trialStep >= ThreadPolicy.WarmupSteps)
         {
-            _current = _candidates[_blockIndex % _candidates.Length];
+            _current = _candidates[(_trialStep - ThreadPolicy.WarmupSteps) % _candidates.Length];
             set_num_threads(_current);
         }
         _stepStarted = _policy.Time.GetTimestamp();
@@ -100,14 +98,7 @@ internal sealed class ThreadTrial
         var ms = _policy.Time.GetElapsedTime(_stepStarted).TotalMilliseconds;
         if (_trialStep++ < ThreadPolicy.WarmupSteps) return;
         _times[_current].Add(ms);
-        _blockSteps++;
-        _blockMs += ms;
-        if (_blockMs < ThreadPolicy.MinBlockMs || (_blockSteps < ThreadPolicy.StepsPerBlock && _blockMs < ThreadPolicy.LongBlockMs)) return;
-        _blockSteps = 0;
-        _blockMs = 0;
-        _blockIndex++;
-        var rounds = _blockIndex / _candidates.Length;
-        if (_blockIndex % _candidates.Length == 0 && (rounds >= ThreadPolicy.MaxRounds || ClearWinner() is not null)) Decide();
+        if (EachTimed(1) && (ClearWinner() is not null || EachTimed(ThreadPolicy.Rounds))) Decide();
     }
 
     /// <summary>Ends the fit's measuring with what was measured (a fit shorter than the trial decides on fewer steps).</summary>
@@ -120,8 +111,7 @@ internal sealed class ThreadTrial
     private void Begin()
     {
         _measuring = true;
-        _trialStep = _blockIndex = _blockSteps = 0;
-        _blockMs = 0;
+        _trialStep = 0;
         foreach (var c in _candidates) _times[c] = [];
         // Warm-up steps run at the current choice (the share of the cores before the first decision).
         set_num_threads(Choice?.Threads ?? _policy.Max);
@@ -129,6 +119,13 @@ internal sealed class ThreadTrial
 
     private Dictionary<int, double> Means() =>
         _times.Where(t => t.Value.Count > 0).ToDictionary(t => t.Key, t => t.Value.Average());
+
+    /// <summary>Whether every count has <paramref name="rounds"/> times the minimum: steps and work, or long work.</summary>
+    private bool EachTimed(int rounds) => _candidates.All(c =>
+    {
+        var (steps, ms) = (_times[c].Count, _times[c].Sum());
+        return (steps >= rounds * ThreadPolicy.MinSteps && ms >= rounds * ThreadPolicy.MinMs) || ms >= rounds * ThreadPolicy.LongMs;
+    });
 
     private int? ClearWinner()
     {
