@@ -71,7 +71,7 @@ internal sealed class ThreadTrial
         _candidates = policy.Fixed is null && policy.Max > 1 ? [1, policy.Max] : [];
         if (policy.Fixed is { } n) Choice = new ThreadChoice(n, "configured");
         else if (policy.Max == 1) Choice = new ThreadChoice(1, "single core");
-        if (Choice is not null) set_num_threads(Choice.Threads);
+        if (Choice is not null) IntraOpThreads.Set(Choice.Threads);
         else Begin();
     }
 
@@ -86,7 +86,7 @@ internal sealed class ThreadTrial
         if (_measuring && _trialStep >= ThreadPolicy.WarmupSteps)
         {
             _current = _candidates[(_trialStep - ThreadPolicy.WarmupSteps) % _candidates.Length];
-            set_num_threads(_current);
+            IntraOpThreads.Set(_current);
         }
         _stepStarted = _policy.Time.GetTimestamp();
     }
@@ -114,7 +114,7 @@ internal sealed class ThreadTrial
         _trialStep = 0;
         foreach (var c in _candidates) _times[c] = [];
         // Warm-up steps run at the current choice (the share of the cores before the first decision).
-        set_num_threads(Choice?.Threads ?? _policy.Max);
+        IntraOpThreads.Set(Choice?.Threads ?? _policy.Max);
     }
 
     private Dictionary<int, double> Means() =>
@@ -142,13 +142,13 @@ internal sealed class ThreadTrial
         var means = Means();
         if (means.Count == 0 && Choice is not null)
         {
-            set_num_threads(Choice.Threads); // a re-measurement cut short before its first timed step
+            IntraOpThreads.Set(Choice.Threads); // a re-measurement cut short before its first timed step
             return;
         }
         // Ties go to fewer threads: they leave cores to serving and to other runs.
         var threads = means.Count == 0 ? _policy.Max : means.OrderBy(m => m.Value).ThenBy(m => m.Key).First().Key;
         _choices.Add(threads);
         Choice = new ThreadChoice(threads, "measured", means, _choices.Count, _choices.ToList());
-        set_num_threads(threads);
+        IntraOpThreads.Set(threads);
     }
 }

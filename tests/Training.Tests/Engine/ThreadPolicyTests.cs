@@ -78,6 +78,25 @@ public sealed class ThreadPolicyTests : IDisposable
         }
     }
 
+    [Fact]
+    public void IntraOpThreads_ChangeTheCallingThreadsCountOnly()
+    {
+        // The trial switches counts while other threads train and serve: it must not touch their counts, nor rebuild
+        // libtorch's process-wide pools under them.
+        Assert.True(IntraOpThreads.PerThread);
+        IntraOpThreads.Set(2);
+        var other = 0;
+        var thread = new Thread(() =>
+        {
+            IntraOpThreads.Set(1);
+            other = get_num_threads();
+        });
+        thread.Start();
+        thread.Join();
+        Assert.Equal(1, other);
+        Assert.Equal(2, get_num_threads());
+    }
+
     // The trial's decisions, driven by a clock the test advances: each step "takes" what the current thread count costs.
 
     [Fact]
