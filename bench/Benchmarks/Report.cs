@@ -61,7 +61,7 @@ public sealed class Report(BenchOptions o, Machine machine)
         s.AppendLine($"| TorchSharp / LibTorch | TorchSharp-cpu {machine.TorchSharp} / LibTorch {machine.LibTorch} |");
         var peer = Training.Select(t => t.PeerVersion).FirstOrDefault(v => v is not null);
         s.AppendLine($"| PyTorch peer | {(peer is null ? "not run" : $"PyTorch {peer} (Debian python3-torch, /usr/bin/python3)")} |");
-        s.AppendLine($"| threads | N = {o.Threads} intra-op threads for A, B and P unless a column says 1 (TorchSharp `set_num_threads`, `torch.set_num_threads`); the service (C) runs its default measured policy up to {o.Threads}; OpenMP: {OpenMp} for every process (the service sets it itself, see OpenMpWaits) |");
+        s.AppendLine($"| threads | N = {o.Threads} intra-op threads for A, B and P unless a column says 1 (set on the calling thread with `IntraOpThreads`, as the engine does; `torch.set_num_threads` for P); the service (C) runs its default measured policy up to {o.Threads}; OpenMP: {OpenMp} for every process (the service sets it itself, see OpenMpWaits) |");
         s.AppendLine($"| load average | {LoadBefore} before, {LoadAfter} after (1, 5, 15 min); other builds and tests were running on this machine |");
         s.AppendLine();
 

@@ -93,15 +93,15 @@ public static class TrainingBench
 
             for (var r = 0; r < o.Repeats; r++)
             {
-                set_num_threads(o.Threads); // the policy's epoch of the last repeat left its own choice
+                IntraOpThreads.Set(o.Threads); // the policy's epoch of the last repeat left its own choice
                 if (model == "cnn")
                 {
                     result.Sgemm.Add(SgemmRate.Measure(repeats: 3));
                     log($"  {model} #{r + 1} SGEMM          {result.Sgemm[^1].Median:F1} GFLOP/s");
                 }
-                set_num_threads(1);
+                IntraOpThreads.Set(1); // per thread, as the engine sets it: MKL's per-thread count would outrank set_num_threads
                 result.Hand1.Add(HandWritten.Epoch(model, data.X, data.Y, batch, 1 + r));
-                set_num_threads(o.Threads);
+                IntraOpThreads.Set(o.Threads);
                 result.Hand.Add(HandWritten.Epoch(model, data.X, data.Y, batch, 1 + r));
                 log($"  {model} #{r + 1} A hand-written {result.Hand1[^1]:F2} s at 1 thread, {result.Hand[^1]:F2} s at {o.Threads}");
                 result.Engine1.Add(EngineEpoch(plan, model, data, ThreadPolicy.Configured(1)).Seconds);

@@ -14,7 +14,7 @@ namespace TrainingService.Training.Engine;
 /// name is the Fortran one, which takes a pointer), so those two are set instead, found through libtorch_cpu and the
 /// libgomp it depends on. Where they are not found, it falls back to <c>set_num_threads</c>.
 /// </summary>
-internal static class IntraOpThreads
+public static class IntraOpThreads
 {
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate void OmpSetNumThreads(int threads);
