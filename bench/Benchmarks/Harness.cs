@@ -16,6 +16,7 @@ public static class Harness
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         var spin = TrainingService.Training.Engine.OpenMpWaits.SleepWhenIdle(); // as the service does; children inherit it
+        TrainingService.Training.Engine.NativeHeap.KeepFreedMemory(); // as the service does: steps reuse freed memory
         TorchSharp.torch.set_num_threads(o.Threads);
         var clock = Stopwatch.StartNew();
         var loadBefore = LoadAverage();

@@ -21,6 +21,7 @@ using static TorchSharp.torch;
 //   dotnet run -c Release --project bench/EngineBench -- --conv-layouts [--repeats N] [--steps N] [--threads N]
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 OpenMpWaits.SleepWhenIdle(); // as the service does, before libtorch loads
+NativeHeap.KeepFreedMemory(); // as the service does: steps reuse freed memory
 var models = args.Where(a => !a.StartsWith("--") && !int.TryParse(a, out _)).DefaultIfEmpty("all").ToList();
 if (models.Contains("all")) models = ["mlp", "cnn", "lstm"];
 int Option(string name, int fallback) { var i = Array.IndexOf(args, name); return i >= 0 ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback; }

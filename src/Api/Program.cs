@@ -15,6 +15,8 @@ using TrainingService.Api.Tuning;
 
 // Before libtorch loads: its OpenMP threads sleep when idle instead of spinning on shared cores (see OpenMpWaits).
 TrainingService.Training.Engine.OpenMpWaits.SleepWhenIdle();
+// Training steps reuse freed native memory instead of faulting in fresh pages every step (see NativeHeap).
+var nativeHeap = TrainingService.Training.Engine.NativeHeap.KeepFreedMemory();
 
 // The web UI ships beside the binary (wwwroot is copied to the output), so it is found whatever the working folder.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -51,6 +53,7 @@ try
     var app = builder.Build();
     if (KeysCommand.IsInvoked(args)) return await KeysCommand.RunAsync(app, args);
 
+    app.Logger.LogInformation("Native heap: {NativeHeap}", nativeHeap);
     await app.PrepareStorageAsync();
     await app.ImportUploadFolderAsync();
     torch.set_num_threads(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrainingOptions>>().Value.EffectiveTorchThreads);

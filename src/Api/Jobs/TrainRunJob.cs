@@ -93,6 +93,8 @@ public sealed class TrainRunJob(
             await heartbeatStop.CancelAsync();
             await heartbeat;
             events.Notify(runId);
+            // What the run's steps kept for reuse goes back to the kernel once it is over.
+            NativeHeap.Release();
         }
     }
 

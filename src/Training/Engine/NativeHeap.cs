@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+
+namespace TrainingService.Training.Engine;
+
+/// <summary>
+/// libtorch allocates every CPU tensor with glibc's malloc, and a training step frees most of what it allocated.
+/// With glibc's defaults the step's large buffers (a CIFAR convolution's 7 MB activations at batch 64) keep going
+/// back to the kernel and coming back as fresh pages: on a thread's own arena (a Hangfire worker, a serving
+/// thread) an emptied 64 MB heap is unmapped and remapped every step, and once anything sets a malloc option the
+/// buffers are mmapped one by one. Each fresh page is a fault and a zeroed page: the reference CNN's job took
+/// 1 to 7.5 s per epoch with up to a million page faults (30–40 % system time), against 0.9–1.7 s and a few
+/// thousand faults with <see cref="KeepFreedMemory"/> (measured side by side, two services, docs/benchmarks.md).
+/// <para>
+/// <see cref="KeepFreedMemory"/> keeps freed memory in the process while it trains; <see cref="Release"/> hands it
+/// back when a run ends. An operator's own <c>GLIBC_TUNABLES</c> malloc settings win, and elsewhere than glibc
+/// both do nothing.
+/// </para>
+/// </summary>
+public static class NativeHeap
+{
+    // mallopt parameters (malloc.h).
+    private const int TrimThreshold = -1, TopPad = -2, MmapThreshold = -3;
+
+    /// <summary>glibc's largest mmap threshold on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX): buffers up to this come from
+    /// the heap and are reused; larger ones are mapped for their lifetime, where a fault per page matters less.</summary>
+    public const int MmapThresholdBytes = 32 << 20;
+
+    /// <summary>Free memory at the top of a heap kept before it is trimmed: a step's transient buffers.</summary>
+    public const int TrimThresholdBytes = 512 << 20;
+
+    /// <summary>Padding kept when a heap grows or shrinks; a thread arena's emptied 64 MB heap is kept rather than
+    /// unmapped when the padding covers it.</summary>
+    public const int TopPadBytes = 64 << 20;
+
+    /// <summary>Call once at start-up. Returns what it set, or why it left malloc as it is.</summary>
+    public static string KeepFreedMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return "left as is (not Linux)";
+        if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { } tunables && tunables.Contains("glibc.malloc.", StringComparison.Ordinal))
+            return "left as is (GLIBC_TUNABLES sets malloc)";
+        try
+        {
+            // Each returns 1 on success. Fixing the thresholds also turns off glibc's own adjustment of them.
+            var set = mallopt(MmapThreshold, MmapThresholdBytes) == 1
+                & mallopt(TrimThreshold, TrimThresholdBytes) == 1
+                & mallopt(TopPad, TopPadBytes) == 1;
+            return set
+                ? $"mmap threshold {MmapThresholdBytes >> 20} MiB, trim threshold {TrimThresholdBytes >> 20} MiB, top pad {TopPadBytes >> 20} MiB"
+                : "partly set (mallopt refused a value)";
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return "left as is (not glibc)";
+        }
+    }
+
+    /// <summary>Returns the process's free native memory to the kernel (<c>malloc_trim</c>): call when a run ends, so
+    /// that what <see cref="KeepFreedMemory"/> kept for its steps does not outlive it. True when memory was released.</summary>
+    public static bool Release()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return malloc_trim(0) == 1;
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false;
+        }
+    }
+
+#pragma warning disable SYSLIB1054 // as OpenMpWaits: LibraryImport would need AllowUnsafeBlocks for the engine
+    [DllImport("libc", EntryPoint = "mallopt")]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int mallopt(int param, int value);
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int malloc_trim(nuint pad);
+#pragma warning restore SYSLIB1054
+}
