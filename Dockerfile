@@ -25,9 +25,11 @@ RUN apt-get update \
  && chown "$APP_UID" /data
 WORKDIR /app
 COPY --from=build /app ./
+# glibc.malloc.hugetlb: large tensors get transparent huge pages (read at process start; see NativeHeap).
 ENV ASPNETCORE_HTTP_PORTS=8080 \
     Storage__Root=/data \
-    DOTNET_gcServer=0
+    DOTNET_gcServer=0 \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 VOLUME ["/data"]
 EXPOSE 8080
 USER $APP_UID

@@ -8,6 +8,8 @@
 # (each part is skipped, and says so, when its tool is missing); dataset-fashion-mnist for the MLP's real data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# As the Docker image runs the service: large tensors on transparent huge pages (read at process start; see NativeHeap).
+export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}"
 for tool in wrk /usr/bin/python3; do command -v "$tool" >/dev/null || echo "note: $tool not found; that part is skipped (apt-get install -y wrk python3-torch)" >&2; done
 dotnet build -c Release src/Api/Api.csproj -nologo -v q >&2
 dotnet build -c Release bench/Benchmarks/Benchmarks.csproj -nologo -v q >&2

@@ -16,7 +16,7 @@ data="$(mktemp -d)"
 log="$data/service.log"
 echo "== starting on http://127.0.0.1:$port (state in $data, log $log)"
 # Auth__Mode=none: no key to create; the service refuses this mode unless it listens on loopback only.
-Auth__Mode=none Storage__Root="$data" ASPNETCORE_URLS="http://127.0.0.1:$port" ./artifacts/publish/TrainingService.Api >"$log" 2>&1 &
+GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}" Auth__Mode=none Storage__Root="$data" ASPNETCORE_URLS="http://127.0.0.1:$port" ./artifacts/publish/TrainingService.Api >"$log" 2>&1 &
 pid=$!
 cleanup() {
   if [ -z "${KEEP:-}" ]; then
