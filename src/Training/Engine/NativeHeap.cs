@@ -66,10 +66,14 @@ public static class NativeHeap
         }
     }
 
-    /// <summary>Whether glibc was started with transparent huge pages for its heaps and large mappings.</summary>
+    /// <summary>Whether large mappings get transparent huge pages: glibc was started with them, or the kernel gives them
+    /// to every mapping (<c>always</c>).</summary>
     public static bool HugePages =>
-        Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { } t
-        && System.Text.RegularExpressions.Regex.IsMatch(t, @"(^|:)glibc\.malloc\.hugetlb=[1-9]");
+        (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") is { } t
+         && System.Text.RegularExpressions.Regex.IsMatch(t, @"(^|:)glibc\.malloc\.hugetlb=[1-9]"))
+        || (File.Exists(KernelHugePages) && File.ReadAllText(KernelHugePages).Contains("[always]", StringComparison.Ordinal));
+
+    private const string KernelHugePages = "/sys/kernel/mm/transparent_hugepage/enabled";
 
     /// <summary>Returns the process's free native memory to the kernel (<c>malloc_trim</c>): call when a run ends, so
     /// that what <see cref="KeepFreedMemory"/> kept for its steps does not outlive it. True when memory was released.</summary>

@@ -60,6 +60,44 @@ public class NativeHeapTests(ITestOutputHelper output)
         Assert.True(faults < Steps * 300, $"{faults} page faults over {Steps} steps: freed memory is not being reused");
     }
 
+    [Theory]
+    [InlineData("glibc.malloc.hugetlb=1", true)]
+    [InlineData("glibc.rtld.x=1:glibc.malloc.hugetlb=1", true)]
+    [InlineData("glibc.malloc.hugetlb=0", false)]
+    [InlineData("", false)]
+    public void HugePages_FollowGlibcsTunable_OrAKernelThatGivesThemAlways(string tunables, bool fromTunable)
+    {
+        var kernelAlways = File.Exists("/sys/kernel/mm/transparent_hugepage/enabled")
+            && File.ReadAllText("/sys/kernel/mm/transparent_hugepage/enabled").Contains("[always]", StringComparison.Ordinal);
+        var before = Environment.GetEnvironmentVariable("GLIBC_TUNABLES");
+        try
+        {
+            Environment.SetEnvironmentVariable("GLIBC_TUNABLES", tunables);
+            Assert.Equal(fromTunable || kernelAlways, NativeHeap.HugePages);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GLIBC_TUNABLES", before);
+        }
+    }
+
+    [Fact]
+    public void KeepFreedMemory_StepsAside_WhenTheOperatorSetsOneOfItsThresholds()
+    {
+        var before = Environment.GetEnvironmentVariable("GLIBC_TUNABLES");
+        try
+        {
+            Environment.SetEnvironmentVariable("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1:glibc.malloc.trim_threshold=1048576");
+            Assert.StartsWith("left as is", NativeHeap.KeepFreedMemory(), StringComparison.Ordinal);
+            Environment.SetEnvironmentVariable("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
+            Assert.StartsWith("mmap threshold 32 MiB", NativeHeap.KeepFreedMemory(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GLIBC_TUNABLES", before);
+        }
+    }
+
     /// <summary>This thread's minor page faults (field 10 of /proc/thread-self/stat).</summary>
     private static long ThreadMinorFaults()
     {
