@@ -17,7 +17,7 @@ namespace TrainingService.Training.Engine;
 /// slow step (an LSTM's 200 ms) is timed once per count: four at the slower count cost 9 % of a 20-step epoch.</item>
 /// <item>Then the trial stops when one count is faster by <see cref="ClearMargin"/>; otherwise it goes on until each
 /// count has <see cref="Rounds"/> times that much, and keeps the lower mean.</item>
-/// <item>The choice is measured again every <see cref="RemeasureAfter"/> of training: a machine's load changes, and a
+/// <item>The choice is measured again <see cref="FirstRemeasureAfter"/> after the first decision, then every <see cref="RemeasureAfter"/> of training: a machine's load changes, and a
 /// choice made in a noisy moment costs at most that long.</item>
 /// </list>
 /// </summary>
@@ -37,6 +37,11 @@ public sealed record ThreadPolicy(int? Fixed, int Max)
 
     /// <summary>Training time after which the choice is measured again.</summary>
     public TimeSpan RemeasureAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The first re-measurement comes sooner (at most <see cref="RemeasureAfter"/>): a run's first steps share
+    /// the cores with its own start (a job's dataset load, the runtime compiling the service's code), and a count chosen
+    /// in that noise should not last 30 s.</summary>
+    public TimeSpan FirstRemeasureAfter { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The clock steps are timed with.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
@@ -82,7 +87,7 @@ internal sealed class ThreadTrial
     public void BeforeStep()
     {
         if (_candidates.Length == 0) return;
-        if (!_measuring && _policy.Time.GetElapsedTime(_decidedAt) >= _policy.RemeasureAfter) Begin();
+        if (!_measuring && _policy.Time.GetElapsedTime(_decidedAt) >= NextRemeasure) Begin();
         if (_measuring && _trialStep >= ThreadPolicy.WarmupSteps)
         {
             _current = _candidates[(_trialStep - ThreadPolicy.WarmupSteps) % _candidates.Length];
@@ -107,6 +112,10 @@ internal sealed class ThreadTrial
         if (_measuring) Decide();
         return Choice!;
     }
+
+    private TimeSpan NextRemeasure => _choices.Count == 1 && _policy.FirstRemeasureAfter < _policy.RemeasureAfter
+        ? _policy.FirstRemeasureAfter
+        : _policy.RemeasureAfter;
 
     private void Begin()
     {

@@ -175,6 +175,23 @@ public sealed class ThreadPolicyTests : IDisposable
     }
 
     [Fact]
+    public void Trial_FirstRemeasuresSoon_ThenAtTheRegularInterval()
+    {
+        // A first choice made while the run's own start loaded the cores is checked after 5 s, not 30 s.
+        var run = new SteppedTrial(ThreadPolicy.Measured(2), ms: threads => threads == 1 ? 10 : 30);
+        run.Steps(2 + 8); // decided: 4 steps each, 1 thread clearly faster
+        Assert.Equal(1, run.Trial.Choice!.Trials);
+        run.Steps(490); // under 5 s of 10 ms steps since the decision
+        Assert.Equal(1, run.Trial.Choice!.Trials);
+        run.Steps(30); // past 5 s: a second trial has run and decided
+        Assert.Equal(2, run.Trial.Choice!.Trials);
+        run.Steps(2800); // under 30 s since then: no third trial
+        Assert.Equal(2, run.Trial.Choice!.Trials);
+        run.Steps(300); // past 30 s
+        Assert.Equal(3, run.Trial.Choice!.Trials);
+    }
+
+    [Fact]
     public void Trial_EndedDuringAReMeasurementsWarmUp_KeepsTheLastChoice()
     {
         var run = new SteppedTrial(ThreadPolicy.Measured(2) with { RemeasureAfter = TimeSpan.FromMilliseconds(20) },
