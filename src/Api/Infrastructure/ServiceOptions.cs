@@ -52,8 +52,9 @@ public sealed class TrainingOptions
     public int TorchThreads { get; set; }
 
     /// <summary>Choose each run's thread count by timing its steps at 1 thread and at its share of the cores, again 5 s
-    /// after the first choice and every 30 s of training (see <see cref="ThreadPolicy"/>). On by default: on a 2-core AVX2 machine the MLP ran 2.3×
-    /// slower at 2 threads and the CNN and LSTM 1.5× slower at 1, so no fixed count suits every model.</summary>
+    /// after the first choice and every 30 s of training (see <see cref="ThreadPolicy"/>). On by default: on a 2-core
+    /// AVX2 machine the MLP ran 2.3× slower at 2 threads and the CNN and LSTM 1.5× slower at 1, so no fixed count suits
+    /// every model.</summary>
     public bool MeasureThreads { get; set; } = true;
 
     /// <summary>How long an executor's claim on a run lasts without renewal. A run whose lease lapses (its process

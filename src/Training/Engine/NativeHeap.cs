@@ -8,7 +8,7 @@ namespace TrainingService.Training.Engine;
 /// back to the kernel and coming back as fresh pages: on a thread's own arena (a Hangfire worker, a serving
 /// thread) an emptied 64 MB heap is unmapped and remapped every step, and once anything sets a malloc option the
 /// buffers are mmapped one by one. Each fresh page is a fault and a zeroed page: the reference CNN's job took
-/// 1 to 7.5 s per epoch with up to a million page faults (30–40 % system time), against 0.9–1.7 s and a few
+/// 1 to 7.5 s per epoch with up to a million page faults (30–40 % system time), against 1.0–1.8 s and a few
 /// thousand faults with <see cref="KeepFreedMemory"/> (measured side by side, two services, docs/benchmarks.md).
 /// <para>
 /// Buffers above glibc's largest threshold (the fused LSTM's 64 MB oneDNN workspace) are still mapped per step;
@@ -19,8 +19,8 @@ namespace TrainingService.Training.Engine;
 /// </para>
 /// <para>
 /// <see cref="KeepFreedMemory"/> keeps freed memory in the process while it trains; <see cref="Release"/> hands it
-/// back when a run ends. An operator's own <c>GLIBC_TUNABLES</c> malloc settings win, and elsewhere than glibc
-/// both do nothing.
+/// back when a run ends. An operator's own <c>GLIBC_TUNABLES</c> thresholds win, and elsewhere than glibc both do
+/// nothing.
 /// </para>
 /// </summary>
 public static class NativeHeap

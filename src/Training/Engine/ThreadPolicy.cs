@@ -17,8 +17,9 @@ namespace TrainingService.Training.Engine;
 /// slow step (an LSTM's 200 ms) is timed once per count: four at the slower count cost 9 % of a 20-step epoch.</item>
 /// <item>Then the trial stops when one count is faster by <see cref="ClearMargin"/>; otherwise it goes on until each
 /// count has <see cref="Rounds"/> times that much, and keeps the lower mean.</item>
-/// <item>The choice is measured again <see cref="FirstRemeasureAfter"/> after the first decision, then every <see cref="RemeasureAfter"/> of training: a machine's load changes, and a
-/// choice made in a noisy moment costs at most that long.</item>
+/// <item>The choice is measured again <see cref="FirstRemeasureAfter"/> after the first decision, then every
+/// <see cref="RemeasureAfter"/> of training: a machine's load changes, and a choice made in a noisy moment costs at
+/// most that long.</item>
 /// </list>
 /// </summary>
 /// <param name="Fixed">A configured thread count (<c>Training:TorchThreads</c>), used as is.</param>
