@@ -91,6 +91,35 @@ public class KerasApiTests : ServiceTests
     }
 
     [Fact]
+    public async Task Convert_KerasArchiveWhoseMetadataHoldsInvalidUtf8_Answers400NamingTheEntry()
+    {
+        // Found by the fuzz suite: JsonDocument parsed the text and failed only when the string was read (a 500).
+        var archive = WithEntry(DenseArchive(out _), KerasArchive.MetadataEntry, [.. "{\"keras_version\": \"3"u8, 0x81, .. "\"}"u8]);
+        using var form = new MultipartFormDataContent { { File(archive), "file", "model.keras" } };
+
+        var response = await _factory.CreateClient().PostAsync("/api/models/convert", form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.JsonAsync();
+        Assert.Equal(["$:metadata.json"], problem.ErrorKeys());
+        Assert.Contains("UTF-8", problem.GetProperty("errors").GetProperty("$:metadata.json")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Convert_KerasJsonBodyWithInvalidUtf8InAString_Answers400()
+    {
+        using var body = new ByteArrayContent([.. "{\"class_name\": \"Sequential\", \"config\": {\"name\": \"m"u8, 0xc3, 0x28,
+            .. "\", \"layers\": [{\"class_name\": \"Dense\", \"config\": {\"name\": \"d"u8, 0xc3, 0x28,
+            .. "\", \"units\": 2, \"batch_input_shape\": [null, 3]}}]}}"u8]);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+
+        var response = await _factory.CreateClient().PostAsync("/api/models/convert", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(["$"], (await response.JsonAsync()).ErrorKeys());
+    }
+
+    [Fact]
     public async Task Convert_KerasArchive_ReportsItsWeights()
     {
         var archive = DenseArchive(out _);
@@ -489,21 +518,17 @@ public class KerasApiTests : ServiceTests
         engineWeights = KerasArchive.Import(archive).Weights!;
         return archive;
     }
-    /// <summary><see cref="DenseArchive"/> whose weights file links <c>layers/dense/vars/1</c> to itself (a soft link).</summary>
-    private static byte[] SelfLinkedArchive()
+    /// <summary><paramref name="archive"/> with one entry's bytes replaced.</summary>
+    private static byte[] WithEntry(byte[] archive, string name, byte[] content)
     {
-        var vars = new H5Group { ["0"] = new H5Dataset(new float[64 * 16], fileDims: [64, 16]), ["1"] = new H5SoftLink("/layers/dense/vars/1") };
-        var h5 = new H5File { ["layers"] = new H5Group { ["dense"] = new H5Group { ["vars"] = vars } } };
-        using var weights = new MemoryStream();
-        h5.Write(weights);
         using var output = new MemoryStream();
-        using (var zip = new ZipArchive(new MemoryStream(DenseArchive(out _))))
+        using (var zip = new ZipArchive(new MemoryStream(archive)))
         using (var copy = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
         {
             foreach (var entry in zip.Entries)
             {
                 using var target = copy.CreateEntry(entry.FullName).Open();
-                if (entry.FullName == KerasArchive.WeightsEntry) target.Write(weights.ToArray());
+                if (entry.FullName == name) target.Write(content);
                 else
                 {
                     using var source = entry.Open();
@@ -512,6 +537,16 @@ public class KerasApiTests : ServiceTests
             }
         }
         return output.ToArray();
+    }
+
+    /// <summary><see cref="DenseArchive"/> whose weights file links <c>layers/dense/vars/1</c> to itself (a soft link).</summary>
+    private static byte[] SelfLinkedArchive()
+    {
+        var vars = new H5Group { ["0"] = new H5Dataset(new float[64 * 16], fileDims: [64, 16]), ["1"] = new H5SoftLink("/layers/dense/vars/1") };
+        var h5 = new H5File { ["layers"] = new H5Group { ["dense"] = new H5Group { ["vars"] = vars } } };
+        using var weights = new MemoryStream();
+        h5.Write(weights);
+        return WithEntry(DenseArchive(out _), KerasArchive.WeightsEntry, weights.ToArray());
     }
 }
 

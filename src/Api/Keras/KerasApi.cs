@@ -55,7 +55,9 @@ public static class KerasApi
             JsonElement document;
             try
             {
-                using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+                using var body = new MemoryStream();
+                await request.Body.CopyToAsync(body, cancellationToken);
+                using var doc = StrictJson.Parse(body.ToArray());
                 document = doc.RootElement.Clone();
             }
             catch (JsonException e)

@@ -153,7 +153,7 @@ public static class ModelsApi
         JsonElement instances;
         try
         {
-            using var doc = JsonDocument.Parse(body.Bytes);
+            using var doc = StrictJson.Parse(body.Bytes);
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("instances", out var i))
                 return Problems.Invalid("instances", "Expected {\"instances\": [ … ]} with one raw example per item.");
             instances = i.Clone();

@@ -31,7 +31,7 @@ public sealed class RunSubmission(IDatasets datasets, IOptions<TrainingOptions> 
         JsonElement root;
         try
         {
-            using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Skip });
+            using var doc = StrictJson.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Skip });
             root = doc.RootElement.Clone();
         }
         catch (JsonException e)

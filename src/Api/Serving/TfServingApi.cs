@@ -72,7 +72,7 @@ public static class TfServingApi
             JsonElement root;
             try
             {
-                using var doc = JsonDocument.Parse(body.Bytes);
+                using var doc = StrictJson.Parse(body.Bytes);
                 root = doc.RootElement.Clone();
             }
             catch (JsonException e)

@@ -46,7 +46,7 @@ public static class KerasArchive
             JsonElement config;
             using (var s = BoundedEntry.Open(configEntry, limits.MaxArchiveJsonBytes, $"{path}:{ConfigEntry}"))
             {
-                try { config = JsonDocument.Parse(s).RootElement.Clone(); }
+                try { config = StrictJson.Parse(s).RootElement.Clone(); }
                 catch (JsonException e) { throw new SpecException($"{path}:{ConfigEntry}", $"is not valid JSON: {e.Message}"); }
             }
             string? version = null;
@@ -55,7 +55,7 @@ public static class KerasArchive
                 using var s = BoundedEntry.Open(meta, limits.MaxArchiveJsonBytes, $"{path}:{MetadataEntry}");
                 try
                 {
-                    var m = JsonDocument.Parse(s).RootElement;
+                    var m = StrictJson.Parse(s).RootElement;
                     if (m.TryGetProperty("keras_version", out var v) && v.ValueKind == JsonValueKind.String) version = v.GetString();
                 }
                 catch (JsonException e) { throw new SpecException($"{path}:{MetadataEntry}", $"is not valid JSON: {e.Message}"); }

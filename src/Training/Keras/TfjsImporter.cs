@@ -70,7 +70,7 @@ public static class TfjsImporter
         if (modelJson.Length > limits.MaxArchiveJsonBytes)
             throw new SpecException($"{path}:model.json", $"has {modelJson.Length} bytes; at most {limits.MaxArchiveJsonBytes} are accepted");
         JsonElement document;
-        try { document = JsonDocument.Parse(modelJson).RootElement.Clone(); }
+        try { document = StrictJson.Parse(modelJson).RootElement.Clone(); }
         catch (JsonException e) { throw new SpecException($"{path}:model.json", $"is not valid JSON: {e.Message}"); }
         if (!document.TryGetProperty("modelTopology", out _))
             throw new SpecException($"{path}:model.json", "is not a TensorFlow.js layers model (no modelTopology)");

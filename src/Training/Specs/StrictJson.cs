@@ -1,0 +1,39 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace TrainingService.Training.Specs;
+
+/// <summary>
+/// JSON from outside the service (request bodies, the documents inside uploaded model files), parsed so that every
+/// later read of it succeeds. <see cref="JsonDocument"/> checks the structure but decodes a string's bytes only when it
+/// is read, so invalid UTF-8 inside a string passed parsing and failed later as an InvalidOperationException, a 500 (the
+/// fuzz suite found it in a .keras archive's metadata.json). These check the whole text is UTF-8 first and throw
+/// <see cref="JsonException"/>, which every caller already turns into a 400.
+/// </summary>
+public static class StrictJson
+{
+    public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, JsonDocumentOptions options = default)
+    {
+        if (!Utf8.IsValid(utf8.Span))
+            throw new JsonException($"The text is not valid UTF-8 (JSON text must be UTF-8; the first bad byte is at offset {FirstInvalid(utf8.Span)}).");
+        return JsonDocument.Parse(utf8, options);
+    }
+
+    public static JsonDocument Parse(ReadOnlySequence<byte> utf8, JsonDocumentOptions options = default) =>
+        Parse(utf8.IsSingleSegment ? utf8.First : utf8.ToArray(), options);
+
+    /// <summary>Reads the stream to its end (the caller bounds it) and parses it.</summary>
+    public static JsonDocument Parse(Stream utf8, JsonDocumentOptions options = default)
+    {
+        using var copy = new MemoryStream();
+        utf8.CopyTo(copy);
+        return Parse(copy.ToArray(), options);
+    }
+
+    private static int FirstInvalid(ReadOnlySpan<byte> utf8)
+    {
+        var status = System.Text.Unicode.Utf8.ToUtf16(utf8, new char[utf8.Length], out var read, out _, replaceInvalidSequences: false);
+        return status == OperationStatus.Done ? utf8.Length : read;
+    }
+}
