@@ -244,6 +244,25 @@ public sealed class InferenceProtocolTests(ServedModelFixture served) : IClassFi
     }
 
     [Fact]
+    public async Task Infer_InvalidUtf8InAName_Answers400_WithTheV2ErrorObject()
+    {
+        // Utf8JsonReader decodes a string only when it is read: the bad bytes were an InvalidOperationException, a 500.
+        var (input, _) = await TensorNamesAsync();
+        var request = $$"""{"inputs": [{"name": "{{input}}", "shape": [1, 8, 8], "datatype": "FP32", "data": [{{Flat(Digits.Take(1))}}]}], "id": "X"}""";
+        var bytes = System.Text.Encoding.UTF8.GetBytes(request);
+        bytes[Array.LastIndexOf(bytes, (byte)'X')] = 0xff;
+        using var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await served.TeamA.PostAsync($"/v2/models/{Model}/infer", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.JsonAsync();
+        AssertError(body);
+        Assert.Contains("UTF-8", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task TfServing_RowAndColumnarFormats_AnswerPredictionsAndOutputs_AsTheRestApiDocumentShows()
     {
         var expected = await ExpectedAsync(served.TeamA);

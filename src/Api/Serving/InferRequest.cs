@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using TrainingService.Training.Specs;
 
 namespace TrainingService.Api.Serving;
 
@@ -50,6 +51,7 @@ public sealed class InferRequest : IDisposable
         var json = headerLength is { } length ? body.Slice(0, length) : body;
         try
         {
+            StrictJson.CheckUtf8(json);
             if (ReadJson(json) is { } error) return error;
         }
         catch (JsonException e)

@@ -15,9 +15,18 @@ public static class StrictJson
 {
     public static JsonDocument Parse(ReadOnlyMemory<byte> utf8, JsonDocumentOptions options = default)
     {
-        if (!Utf8.IsValid(utf8.Span))
-            throw new JsonException($"The text is not valid UTF-8 (JSON text must be UTF-8; the first bad byte is at offset {FirstInvalid(utf8.Span)}).");
+        CheckUtf8(utf8.Span);
         return JsonDocument.Parse(utf8, options);
+    }
+
+    /// <summary>For readers that take the text token by token (<see cref="Utf8JsonReader"/> decodes a string only in
+    /// GetString, as the document does).</summary>
+    public static void CheckUtf8(ReadOnlySequence<byte> utf8) => CheckUtf8(utf8.IsSingleSegment ? utf8.FirstSpan : utf8.ToArray());
+
+    private static void CheckUtf8(ReadOnlySpan<byte> utf8)
+    {
+        if (!Utf8.IsValid(utf8))
+            throw new JsonException($"The text is not valid UTF-8 (JSON text must be UTF-8; the first bad byte is at offset {FirstInvalid(utf8)}).");
     }
 
     public static JsonDocument Parse(ReadOnlySequence<byte> utf8, JsonDocumentOptions options = default) =>
