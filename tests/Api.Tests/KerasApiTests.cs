@@ -116,7 +116,9 @@ public class KerasApiTests : ServiceTests
         var response = await _factory.CreateClient().PostAsync("/api/models/convert", body);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(["$"], (await response.JsonAsync()).ErrorKeys());
+        var problem = await response.JsonAsync();
+        Assert.Equal(["$"], problem.ErrorKeys());
+        Assert.Contains("UTF-8", problem.GetProperty("errors").GetProperty("$")[0].GetString());
     }
 
     [Fact]

@@ -55,9 +55,7 @@ public static class KerasApi
             JsonElement document;
             try
             {
-                using var body = new MemoryStream();
-                await request.Body.CopyToAsync(body, cancellationToken);
-                using var doc = StrictJson.Parse(body.ToArray());
+                using var doc = await StrictJson.ParseAsync(request.Body, cancellationToken);
                 document = doc.RootElement.Clone();
             }
             catch (JsonException e)

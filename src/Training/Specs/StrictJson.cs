@@ -37,7 +37,15 @@ public static class StrictJson
     {
         using var copy = new MemoryStream();
         utf8.CopyTo(copy);
-        return Parse(copy.ToArray(), options);
+        return Parse(copy.GetBuffer().AsMemory(0, (int)copy.Length), options);
+    }
+
+    /// <summary>As <see cref="Parse(Stream, JsonDocumentOptions)"/>, for streams read asynchronously (request bodies).</summary>
+    public static async Task<JsonDocument> ParseAsync(Stream utf8, CancellationToken cancellationToken)
+    {
+        using var copy = new MemoryStream();
+        await utf8.CopyToAsync(copy, cancellationToken);
+        return Parse(copy.GetBuffer().AsMemory(0, (int)copy.Length));
     }
 
     private static int FirstInvalid(ReadOnlySpan<byte> utf8)
