@@ -56,8 +56,9 @@ public class NativeHeapTests(ITestOutputHelper output)
         worker.Join();
         Assert.Null(failure);
         output.WriteLine($"{faults} minor page faults over {Steps} steps ({(double)faults / Steps:F0} per step)");
-        // Fresh pages for one activation a step would be 1,800 faults a step; the churn measured was 2,000–4,000.
-        Assert.True(faults < Steps * 300, $"{faults} page faults over {Steps} steps: freed memory is not being reused");
+        // Fresh pages for one activation a step would be 1,800 faults a step; the churn measured without the settings
+        // was 5,200–6,200 a step, with them 0–150 alone and 300 once while other test assemblies ran beside it.
+        Assert.True(faults < Steps * 1000, $"{faults} page faults over {Steps} steps: freed memory is not being reused");
     }
 
     [Theory]
