@@ -232,6 +232,11 @@ public sealed class InferenceProtocolTests(ServedModelFixture served) : IClassFi
     [InlineData("""{"inputs": [{"name": "INPUT", "shape": [1, 8, 8], "datatype": "BYTES", "data": [DATA]}]}""", "BYTES")]
     [InlineData("""{"inputs": [{"name": "INPUT", "shape": [1, 8, 8], "datatype": "FP32", "data": [DATA]}], "outputs": [{"name": "nope"}]}""", "no output 'nope'")]
     [InlineData("""{"inputs": [{"name": "INPUT", "shape": [1, 8, 8], "datatype": "FP32", "data": [DATA]""", "not valid JSON")]
+    // Found by the fuzzer: a binary_data_size that is not a number was a 500, and dimensions whose product overflows
+    // a long could wrap to a small count.
+    [InlineData("""{"inputs": [{"name": "INPUT", "shape": [1, 8, 8], "datatype": "FP32", "parameters": {"binary_data_size": {}}}]}""", "'binary_data_size' must be")]
+    [InlineData("""{"inputs": [{"name": "INPUT", "shape": [1, 8, 8], "datatype": "FP32", "parameters": {"binary_data_size": -256}}]}""", "'binary_data_size' must be")]
+    [InlineData("""{"inputs": [{"name": "INPUT", "shape": [65535, 42009217, 6700417], "datatype": "FP32", "data": [DATA]}]}""", "too large")]
     public async Task Infer_RefusedRequest_Answers400_WithTheV2ErrorObject(string template, string mentions)
     {
         var (input, _) = await TensorNamesAsync();

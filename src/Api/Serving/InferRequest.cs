@@ -70,8 +70,13 @@ public sealed class InferRequest : IDisposable
             if (input.Datatype is null) return $"{at}: 'datatype' is required.";
             if (!ElementSizes.TryGetValue(input.Datatype, out var size))
                 return $"{at}: datatype '{input.Datatype}' is not served; the models take numbers ({string.Join(", ", ElementSizes.Keys)}).";
-            var count = input.Shape.Aggregate(1L, (a, d) => a * d);
-            if (count > int.MaxValue / 8) return $"{at}: shape [{string.Join(", ", input.Shape)}] is too large.";
+            // Checked as it grows: dimensions up to int.MaxValue each would overflow a long, even to a small count.
+            long count = 1;
+            foreach (var d in input.Shape)
+            {
+                count *= d;
+                if (count > int.MaxValue / 8) return $"{at}: shape [{string.Join(", ", input.Shape)}] is too large.";
+            }
             if (input.BinaryDataSize is { } bytes)
             {
                 if (input.HasJsonData) return $"{at}: has both 'data' and binary_data_size.";
@@ -111,7 +116,7 @@ public sealed class InferRequest : IDisposable
                         var binaryOutputs = reader.ValueTextEquals("binary_data_output");
                         reader.Read();
                         if (binaryOutputs) BinaryOutputs = reader.TokenType == JsonTokenType.True;
-                        else reader.Skip();
+                        reader.Skip(); // past an object or array given where a flag was expected
                     }
                     break;
                 case "inputs":
@@ -142,7 +147,7 @@ public sealed class InferRequest : IDisposable
                                     var isBinary = reader.ValueTextEquals("binary_data");
                                     reader.Read();
                                     if (isBinary) binary = reader.TokenType == JsonTokenType.True;
-                                    else reader.Skip();
+                                    reader.Skip();
                                 }
                             }
                             else reader.Skip();
@@ -190,8 +195,10 @@ public sealed class InferRequest : IDisposable
                     {
                         var size = reader.ValueTextEquals("binary_data_size");
                         reader.Read();
-                        if (size && reader.TryGetInt64(out var bytes)) input.BinaryDataSize = bytes;
-                        else reader.Skip();
+                        if (size && !(reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var bytes) && bytes >= 0))
+                            return $"inputs[{index}]: 'binary_data_size' must be a non-negative integer.";
+                        if (size) input.BinaryDataSize = reader.GetInt64();
+                        reader.Skip();
                     }
                     break;
                 case "data":

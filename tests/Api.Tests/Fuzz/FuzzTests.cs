@@ -129,6 +129,109 @@ public sealed class FuzzTests(ITestOutputHelper output) : IDisposable
         await AssertStillUpAsync(client);
     }
 
+    /// <summary>The protocols' own property: a 2xx, or a 4xx whose body is their error object (<c>{"error": "…"}</c>).</summary>
+    private static async Task<bool> AssertProtocolHandledAsync(HttpResponseMessage response, string what)
+    {
+        var status = (int)response.StatusCode;
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        if (status is >= 200 and < 300) return true;
+        var text = Encoding.UTF8.GetString(bytes);
+        if (status is < 400 or >= 500)
+            throw new Xunit.Sdk.XunitException($"{what} answered {status}: {text[..Math.Min(text.Length, 2000)]}");
+        using var doc = JsonDocument.Parse(bytes);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("error", out var error) || error.ValueKind != JsonValueKind.String)
+            throw new Xunit.Sdk.XunitException($"{what} answered {status} without the protocol's error object: {text[..Math.Min(text.Length, 500)]}");
+        return false;
+    }
+
+    private static ByteArrayContent Bytes(byte[] body, string mediaType)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        return content;
+    }
+
+    [Fact]
+    public async Task InferenceProtocolBodies_JsonBinaryAndDamagedBytes_NeverAnswer5xx()
+    {
+        const string model = "fuzz-protocols";
+        var client = Client();
+        var run = (await client.SubmitAsync(Specs.Digits(epochs: 1, name: model))).Id();
+        Assert.Equal("succeeded", (await client.WaitForEndAsync(run, Patience)).Status());
+        var metadata = await (await client.GetAsync($"/v2/models/{model}")).JsonAsync();
+        var inputName = metadata.GetProperty("inputs")[0].GetProperty("name").GetString();
+        var outputName = metadata.GetProperty("outputs")[0].GetProperty("name").GetString();
+        var pixels = string.Join(", ", Enumerable.Range(0, 128).Select(i => (i * 7) % 17));
+        var infer = $$$"""
+            {"id": "fuzz", "inputs": [{"name": "{{{inputName}}}", "shape": [2, 8, 8], "datatype": "FP32", "data": [{{{pixels}}}]}],
+             "outputs": [{"name": "{{{outputName}}}", "parameters": {"binary_data": false}}]}
+            """;
+        var instances = JsonDocument.Parse(Specs.DigitInstances).RootElement.GetProperty("instances").GetRawText();
+        string[] tfServing = [Specs.DigitInstances, Specs.DigitInstances.Replace("\"instances\"", "\"inputs\""),
+            "{\"signature_name\": \"serving_default\", \"inputs\": {\"" + inputName + "\": " + instances + "}}"];
+
+        // How many mutants were still served: the property means little if none reaches the model.
+        var served = new int[3];
+        await RunAsync("v2 infer json", 1500, async m =>
+        {
+            var body = Mutator.Json(infer, m.Seed, m.Edits);
+            using var response = await client.PostAsync($"/v2/models/{model}/infer", Specs.Json(body));
+            if (await AssertProtocolHandledAsync(response, $"POST /v2/models/{model}/infer {body}")) Interlocked.Increment(ref served[0]);
+        });
+        await RunAsync("tf serving predict", 1000, async m =>
+        {
+            var body = Mutator.Json(tfServing[(m.Seed & 0x7fffffff) % tfServing.Length], m.Seed, m.Edits);
+            using var response = await client.PostAsync($"/v1/models/{model}:predict", Specs.Json(body));
+            if (await AssertProtocolHandledAsync(response, $"POST /v1/models/{model}:predict {body}")) Interlocked.Increment(ref served[1]);
+        });
+        await RunAsync("v2 infer binary", 1000, async m =>
+        {
+            // The binary extension: a (mutated) JSON header, a header length that may lie, then the tensor's bytes:
+            // 128 pixels as FP32 or UINT8, or (one time in three) random bytes of a random length.
+            var random = new Random(m.Seed);
+            var datatype = random.Next(2) == 0 ? "FP32" : "UINT8";
+            var binaryOut = random.Next(2) == 0 ? "true" : "false";
+            var pixels = Enumerable.Range(0, 128).Select(_ => (byte)random.Next(0, 17)).ToArray();
+            var tensor = datatype == "UINT8" ? pixels : pixels.SelectMany(p => BitConverter.GetBytes((float)p)).ToArray();
+            if (random.Next(3) == 0)
+            {
+                tensor = new byte[random.Next(0, 1200)];
+                random.NextBytes(tensor);
+            }
+            var header = Encoding.UTF8.GetBytes(Mutator.Json($$$"""
+                {"inputs": [{"name": "{{{inputName}}}", "shape": [2, 8, 8], "datatype": "{{{datatype}}}", "parameters": {"binary_data_size": {{{tensor.Length}}}}}],
+                 "outputs": [{"name": "{{{outputName}}}", "parameters": {"binary_data": {{{binaryOut}}}}}]}
+                """, m.Seed, m.Edits - 1));
+            string[] lengths = [header.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), random.Next(-5, header.Length + tensor.Length + 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "2147483648", "-1", "", "abc", "1e3", " 12"];
+            var length = lengths[random.Next(3) == 0 ? random.Next(lengths.Length) : 0];
+            using var content = Bytes([.. header, .. tensor], "application/octet-stream");
+            content.Headers.TryAddWithoutValidation("Inference-Header-Content-Length", length);
+            using var response = await client.PostAsync($"/v2/models/{model}/infer", content);
+            if (await AssertProtocolHandledAsync(response, $"POST binary infer, header length '{length}' of {header.Length}, {tensor.Length} tensor bytes, seed {m.Seed}"))
+                Interlocked.Increment(ref served[2]);
+        });
+        await RunAsync("damaged bytes", 1000, async m =>
+        {
+            // Valid requests damaged as bytes (invalid UTF-8, stray control bytes) on every JSON endpoint that serves.
+            var random = new Random(m.Seed);
+            var (path, body, protocol) = random.Next(3) switch
+            {
+                0 => ($"/v2/models/{model}/infer", infer, true),
+                1 => ($"/v1/models/{model}:predict", Specs.DigitInstances, true),
+                _ => ($"/api/runs/{run}/predict", Specs.DigitInstances, false),
+            };
+            var bytes = Mutator.Bytes(Encoding.UTF8.GetBytes(body), random, m.Edits);
+            using var response = await client.PostAsync(path, Bytes(bytes, "application/json"));
+            var what = $"POST {path} with {m.Edits} damaged bytes, seed {m.Seed}";
+            if (protocol) await AssertProtocolHandledAsync(response, what);
+            else await AssertHandledAsync(response, what);
+        });
+        output.WriteLine($"served: {served[0]} v2 json, {served[1]} tf serving, {served[2]} v2 binary");
+        Assert.All(served, n => Assert.True(n > 0));
+        await AssertStillUpAsync(client);
+    }
+
     [Fact]
     public async Task CsvUploads_AndRunsOnThem_NeverAnswer5xx()
     {

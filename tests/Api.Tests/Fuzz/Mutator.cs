@@ -114,6 +114,25 @@ public static class Mutator
         };
     }
 
+    /// <summary>Byte-level damage: bytes set to values text never has (UTF-8 continuation and lead bytes, control
+    /// characters, 0xFF), a byte dropped or doubled.</summary>
+    public static byte[] Bytes(byte[] bytes, Random random, int edits)
+    {
+        byte[] odd = [0x00, 0x01, 0x1f, 0x7f, 0x80, 0xbf, 0xc0, 0xc3, 0xe2, 0xed, 0xf0, 0xf4, 0xf8, 0xff];
+        var list = bytes.ToList();
+        for (var i = 0; i < edits && list.Count > 0; i++)
+        {
+            var at = random.Next(list.Count);
+            switch (random.Next(4))
+            {
+                case 0: list.RemoveAt(at); break;
+                case 1: list.Insert(at, list[at]); break;
+                default: list[at] = odd[random.Next(odd.Length)]; break;
+            }
+        }
+        return [.. list];
+    }
+
     /// <summary>A CSV after line and cell edits (quotes, separators, line breaks, odd numbers, ragged rows).</summary>
     public static string Csv(string csv, int seed, int edits)
     {
