@@ -56,6 +56,8 @@ public sealed class TrainRunJob(
         using var heartbeatStop = new CancellationTokenSource();
         cancellations.Register(runId, stop);
         var heartbeat = Task.Run(() => HeartbeatAsync(runId, owner, lease, stop, heartbeatStop.Token), CancellationToken.None);
+        // What the steps keep for reuse goes back to the kernel when the last run training in this process ends.
+        var training = NativeHeap.Training();
 
         try
         {
@@ -93,8 +95,7 @@ public sealed class TrainRunJob(
             await heartbeatStop.CancelAsync();
             await heartbeat;
             events.Notify(runId);
-            // What the run's steps kept for reuse goes back to the kernel once it is over.
-            NativeHeap.Release();
+            training.Dispose();
         }
     }
 

@@ -19,8 +19,8 @@ namespace TrainingService.Training.Engine;
 /// </para>
 /// <para>
 /// <see cref="KeepFreedMemory"/> keeps freed memory in the process while it trains; <see cref="Release"/> hands it
-/// back when a run ends. An operator's own <c>GLIBC_TUNABLES</c> thresholds win, and elsewhere than glibc both do
-/// nothing.
+/// back when the last run training in the process ends (<see cref="Training"/>). An operator's own
+/// <c>GLIBC_TUNABLES</c> thresholds win, and elsewhere than glibc both do nothing.
 /// </para>
 /// </summary>
 public static class NativeHeap
@@ -75,8 +75,35 @@ public static class NativeHeap
 
     private const string KernelHugePages = "/sys/kernel/mm/transparent_hugepage/enabled";
 
-    /// <summary>Returns the process's free native memory to the kernel (<c>malloc_trim</c>): call when a run ends, so
-    /// that what <see cref="KeepFreedMemory"/> kept for its steps does not outlive it. True when memory was released.</summary>
+    private static int _training;
+    private static long _trims;
+
+    /// <summary>How many times the end of the last training run gave memory back.</summary>
+    public static long TrimsAtLastRunEnd => Interlocked.Read(ref _trims);
+
+    /// <summary>Marks a run as training until the result is disposed. When the last run training in the process ends,
+    /// its freed memory goes back to the kernel (<see cref="Release"/>); while another still trains, nothing is trimmed,
+    /// since trimming every arena would hand that run's step buffers back too and it would fault them in again.</summary>
+    public static IDisposable Training()
+    {
+        Interlocked.Increment(ref _training);
+        return new TrainingLease();
+    }
+
+    private sealed class TrainingLease : IDisposable
+    {
+        private int _ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) != 0 || Interlocked.Decrement(ref _training) != 0) return;
+            Interlocked.Increment(ref _trims);
+            Release();
+        }
+    }
+
+    /// <summary>Returns the process's free native memory to the kernel (<c>malloc_trim</c>), so that what
+    /// <see cref="KeepFreedMemory"/> kept for training steps does not outlive them. True when memory was released.</summary>
     public static bool Release()
     {
         if (!OperatingSystem.IsLinux()) return false;

@@ -61,6 +61,19 @@ public class NativeHeapTests(ITestOutputHelper output)
         Assert.True(faults < Steps * 1000, $"{faults} page faults over {Steps} steps: freed memory is not being reused");
     }
 
+    [Fact]
+    public void Training_GivesMemoryBack_OnlyWhenTheLastRunInTheProcessEnds()
+    {
+        var before = NativeHeap.TrimsAtLastRunEnd;
+        var first = NativeHeap.Training();
+        var second = NativeHeap.Training();
+        first.Dispose();
+        first.Dispose(); // ending twice counts once
+        Assert.Equal(before, NativeHeap.TrimsAtLastRunEnd); // the second run still trains: its free memory stays
+        second.Dispose();
+        Assert.Equal(before + 1, NativeHeap.TrimsAtLastRunEnd);
+    }
+
     [Theory]
     [InlineData("glibc.malloc.hugetlb=1", true)]
     [InlineData("glibc.rtld.x=1:glibc.malloc.hugetlb=1", true)]
