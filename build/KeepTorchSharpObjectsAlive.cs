@@ -71,6 +71,10 @@ public class KeepTorchSharpObjectsAlive : Task
         foreach (var v in body.Variables.Where(v => !v.IsPinned && IsObject(v.VariableType))) loads.Add(() => Instruction.Create(OpCodes.Ldloc, v));
         if (loads.Count == 0) return false;
 
+        // Long branch forms: a short branch across the inserted instructions could overflow its one-byte offset, and
+        // Cecil would write it truncated.
+        foreach (var i in body.Instructions)
+            if (LongForms.TryGetValue(i.OpCode.Code, out var wide)) i.OpCode = wide;
         var il = body.GetILProcessor();
         foreach (var ret in body.Instructions.Where(i => i.OpCode == OpCodes.Ret).ToList())
         {
@@ -89,6 +93,15 @@ public class KeepTorchSharpObjectsAlive : Task
         }
         return true;
     }
+
+    private static readonly Dictionary<Code, OpCode> LongForms = new Dictionary<Code, OpCode>
+    {
+        [Code.Br_S] = OpCodes.Br, [Code.Brfalse_S] = OpCodes.Brfalse, [Code.Brtrue_S] = OpCodes.Brtrue,
+        [Code.Beq_S] = OpCodes.Beq, [Code.Bge_S] = OpCodes.Bge, [Code.Bgt_S] = OpCodes.Bgt, [Code.Ble_S] = OpCodes.Ble,
+        [Code.Blt_S] = OpCodes.Blt, [Code.Bne_Un_S] = OpCodes.Bne_Un, [Code.Bge_Un_S] = OpCodes.Bge_Un,
+        [Code.Bgt_Un_S] = OpCodes.Bgt_Un, [Code.Ble_Un_S] = OpCodes.Ble_Un, [Code.Blt_Un_S] = OpCodes.Blt_Un,
+        [Code.Leave_S] = OpCodes.Leave,
+    };
 
     private static bool CallsNative(Instruction i) =>
         (i.OpCode == OpCodes.Call || i.OpCode == OpCodes.Callvirt) && i.Operand is MethodDefinition { IsPInvokeImpl: true };

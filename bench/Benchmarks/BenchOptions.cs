@@ -12,7 +12,9 @@ public sealed record BenchOptions
     public int Threads { get; init; } = Environment.ProcessorCount;
     public long MlpSamples { get; init; } = 60000;
     public long CnnSamples { get; init; } = 5000;
-    public long LstmSamples { get; init; } = 1280;
+    /// <summary>100 steps: the thread policy's trial is a fixed cost per run, and on a 20-step epoch (1,280) it took up
+    /// to 10 % of the epoch, which a real IMDB epoch (390 steps) does not see.</summary>
+    public long LstmSamples { get; init; } = 6400;
     /// <summary>Examples the PyTorch peer trains the LSTM on (it is ~20× slower; its time is scaled per example).</summary>
     public long PeerLstmSamples { get; init; } = 192;
     public bool Service { get; init; } = true;
