@@ -8,8 +8,10 @@ namespace TrainingService.Training.Engine;
 /// <c>at::set_num_threads</c>, which besides the calling thread's OpenMP count sets MKL's process-wide count, rebuilds
 /// the process's shared pthreadpool (XNNPACK kernels use it) and clears oneDNN's primitive cache. A thread trial
 /// switches counts many times per run while other threads train and serve, and rebuilding what another thread is
-/// using is not safe: a test host died with a thread-pool thread jumping into freed memory while trials switched every
-/// step. libtorch's own parallel loops and oneDNN take the calling thread's OpenMP count (<c>omp_set_num_threads</c> is
+/// using is not safe. (A test host that died with a thread-pool thread jumping into freed memory was first blamed on
+/// this; the same crash came back later and was TorchSharp objects finalized during their native calls, see
+/// build/TorchSharpKeepAlive.targets. Switching per thread stays: it touches nothing another thread uses.)
+/// libtorch's own parallel loops and oneDNN take the calling thread's OpenMP count (<c>omp_set_num_threads</c> is
 /// per thread) and MKL has a per-thread count (<c>MKL_Set_Num_Threads_Local</c>, the C entry point; the lower-case
 /// name is the Fortran one, which takes a pointer), so those two are set instead, found through libtorch_cpu and the
 /// libgomp it depends on. Where they are not found, it falls back to <c>set_num_threads</c>.
