@@ -254,7 +254,7 @@ public sealed class Report(BenchOptions o, Machine machine)
         s.AppendLine("- **Page faults in the job (fixed).** The CNN job's epochs ranged from 1 to 7.5 s while the engine took 1 s: on a Hangfire " +
                      "worker's glibc arena, the step's 7 MB activations went back to the kernel and came back as fresh pages every step " +
                      "(an emptied 64 MB heap unmapped and remapped, or one mmap per buffer), up to a million page faults and 30–40 % system " +
-                     "time per run. The service now fixes malloc's thresholds at start-up and trims when a run ends (`NativeHeap`); two " +
+                     "time per run. The service now fixes malloc's thresholds at start-up and trims when the last run in the process ends (`NativeHeap`); two " +
                      "services side by side ran 10 CNN jobs each at 1.0–1.8 s per epoch and ~20k faults per run with it, 1.05–5.9 s and up " +
                      "to 860k faults without (tests/Training.Tests NativeHeapTests counts a worker thread's faults per step: 0–150 against 5,200–6,200).");
         s.AppendLine("- **Huge pages for the LSTM's workspace.** The fused LSTM's oneDNN kernel allocates about 64 MB of workspace per step, " +

@@ -195,9 +195,12 @@ public sealed class InferRequest : IDisposable
                     {
                         var size = reader.ValueTextEquals("binary_data_size");
                         reader.Read();
-                        if (size && !(reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var bytes) && bytes >= 0))
-                            return $"inputs[{index}]: 'binary_data_size' must be a non-negative integer.";
-                        if (size) input.BinaryDataSize = reader.GetInt64();
+                        if (size)
+                        {
+                            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var bytes) || bytes < 0)
+                                return $"inputs[{index}]: 'binary_data_size' must be a non-negative integer.";
+                            input.BinaryDataSize = bytes;
+                        }
                         reader.Skip();
                     }
                     break;
